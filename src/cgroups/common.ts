@@ -1,0 +1,179 @@
+// Pieces shared by the v1 and v2 managers: directory bookkeeping, recursive
+// pid listing, signalling, and removal with EBUSY retries.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { errnoOf, joinPath, sleepSync } from './fsio.js';
+
+export const SIGKILL = 9;
+
+// mkdir -p that returns the directories it actually made, top-down, so that
+// destroy never removes a parent that existed before (a shared slice, the
+// runtime's own cgroup, a parent another container also uses).
+export function mkdirTracked(dir: string): string[] {
+  const missing: string[] = [];
+  let cur = dir;
+  while (!fs.existsSync(cur)) {
+    missing.unshift(cur);
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  const made: string[] = [];
+  try {
+    for (const d of missing) {
+      try {
+        fs.mkdirSync(d, { mode: 0o755 });
+        made.push(d);
+      } catch (err) {
+        // Somebody else created it meanwhile: not ours to remove.
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      }
+    }
+  } catch (err) {
+    removeDirs(made);
+    throw fromSystemError(Codes.CgroupSetup, `cannot create cgroup ${dir}`, err, { path: dir });
+  }
+  return made;
+}
+
+// cgroup.procs of dir and every sub-cgroup below it (cgroups.GetAllPids walks
+// the tree the same way). A threaded cgroup refuses reads of cgroup.procs
+// with EOPNOTSUPP; runc then reads cgroup.threads (utils.go readProcsFile).
+export function readPidsRecursive(dir: string, into: Set<number>): void {
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(joinPath(dir, 'cgroup.procs'), 'utf8');
+  } catch (err) {
+    const e = errnoOf(err);
+    if (e === 'ENOENT' || e === 'ENODEV') return;
+    if (e === 'EOPNOTSUPP' || e === 'ENOTSUP') {
+      try {
+        text = fs.readFileSync(joinPath(dir, 'cgroup.threads'), 'utf8');
+      } catch {
+        return;
+      }
+    } else {
+      throw fromSystemError(Codes.CgroupSetup, `cannot list processes of cgroup ${dir}`, err, { path: dir });
+    }
+  }
+  for (const line of text.split('\n')) {
+    const pid = Number(line.trim());
+    if (line.trim() !== '' && Number.isInteger(pid) && pid > 0) into.add(pid);
+  }
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const ent of entries) if (ent.isDirectory()) readPidsRecursive(joinPath(dir, ent.name), into);
+}
+
+// kill(2) every pid; a process that is already gone (ESRCH) is fine.
+export function killPids(pids: Iterable<number>, sig: number): void {
+  const failures: string[] = [];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch (err) {
+      const e = errnoOf(err);
+      if (e !== 'ESRCH') failures.push(`${pid}: ${e ?? String(err)}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new RuntimeError(Codes.KillFailed, `cannot signal container processes (${failures.join(', ')})`, {
+      syscall: 'kill',
+    });
+  }
+}
+
+// rmdir with runc's retry policy (utils.go rmdir/RemovePath): sub-cgroups
+// first (a container may create its own), then the directory, retrying EBUSY
+// with exponential backoff from 1ms, 10 times (~1s): a cgroup stays busy for
+// a moment after its last task has exited.
+export function removeCgroupDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+    return;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+  }
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    throw fromSystemError(Codes.CgroupRemove, `cannot remove cgroup ${dir}`, err, { path: dir });
+  }
+  for (const ent of entries) if (ent.isDirectory()) removeCgroupDir(joinPath(dir, ent.name));
+  let delay = 1;
+  for (let tries = 10; ; tries--) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (err) {
+      const e = errnoOf(err);
+      if (e === 'ENOENT') return;
+      if (e === 'EBUSY' && tries > 0) {
+        sleepSync(delay);
+        delay *= 2;
+        continue;
+      }
+      throw fromSystemError(Codes.CgroupRemove, `cannot remove cgroup ${dir}`, err, {
+        path: dir,
+        syscall: 'rmdir',
+        ...(e === 'EBUSY' ? { hint: 'processes are still running in it; kill them and run delete again' } : {}),
+      });
+    }
+  }
+}
+
+// Best-effort removal used to undo a failed create.
+export function removeDirs(dirs: string[]): void {
+  for (const d of [...dirs].reverse()) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // already gone or busy: nothing more to do while unwinding
+    }
+  }
+}
+
+// Remove every directory in `created`, deepest first; keep going after a
+// failure and report all failures at the end.
+export function removeCreated(created: string[]): void {
+  const order = [...new Set(created)].sort((a, b) => depth(b) - depth(a) || b.localeCompare(a));
+  const errors: RuntimeError[] = [];
+  for (const d of order) {
+    try {
+      removeCgroupDir(d);
+    } catch (err) {
+      errors.push(err as RuntimeError);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    const hint = errors[0]?.hint;
+    throw new RuntimeError(Codes.CgroupRemove, `cannot remove cgroups: ${errors.map((e) => e.path).join(', ')}`, {
+      cause: errors[0],
+      ...(hint === undefined ? {} : { hint }),
+    });
+  }
+}
+
+function depth(p: string): number {
+  return p.split('/').length;
+}
+
+// Poll until fn() is true or ms elapsed.
+export function waitUntil(fn: () => boolean, ms: number, step = 10): boolean {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (fn()) return true;
+    if (Date.now() >= end) return false;
+    sleepSync(step);
+  }
+}

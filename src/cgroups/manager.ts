@@ -1,0 +1,155 @@
+// The cgroup manager interface and its factories.
+//
+// - v2 hosts: V2Manager, one directory in the unified hierarchy.
+// - v1 hosts: V1Manager, one directory per mounted v1 hierarchy.
+// - hybrid hosts (v1 controllers + a cgroup2 mount, e.g. /sys/fs/cgroup/unified):
+//   V1Manager that also creates and joins the unified directory, for
+//   membership only, as runc does (opencontainers/cgroups fs/fs.go adds a
+//   NameGroup{GroupName: "", Join: true} when IsCgroup2HybridMode()). No limit
+//   is ever written there. That directory also gives us cgroup.kill.
+
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
+import type { Resources } from '../spec/types.js';
+import type { WriteRecord } from './fsio.js';
+import { type CgroupLayout, type CgroupMode, ownPathUnderMount } from './layout.js';
+import type { ResolvedCgroupPath } from './path.js';
+import type { CgroupStats } from './stats.js';
+import { V1Manager, MANAGED_V1_CONTROLLERS } from './v1.js';
+import { V2Manager } from './v2.js';
+
+export { mergeResources } from './merge.js';
+
+// JSON-serialisable; stored in state.json.
+export interface SavedCgroup {
+  mode: CgroupMode;
+  // Absolute directory per hierarchy key: 'memory', 'cpu,cpuacct',
+  // 'name=systemd', … on v1; 'unified' for the v2 directory (pure v2, or the
+  // membership-only directory on hybrid hosts).
+  paths: Record<string, string>;
+  // Directories this container created (top-down per hierarchy); destroy()
+  // removes only these, never a pre-existing parent.
+  created: string[];
+  // Mount point per key, so that a manager loaded from state can still walk
+  // from the hierarchy root (v2 subtree_control).
+  mountpoints?: Record<string, string>;
+}
+
+export interface ApplyOptions {
+  // Paths of linux.devices: a default device rule whose path is listed there
+  // is dropped (runc specconv createDevices).
+  linuxDevicePaths?: string[];
+}
+
+export interface CgroupManager {
+  readonly saved: SavedCgroup;
+  // mkdir -p every hierarchy directory, recording what was made; on error
+  // remove what it made and throw a RuntimeError naming the path.
+  create(): void;
+  // Every cgroup.procs file the container's init must join (the native stage
+  // writes "0" into each to attach itself).
+  procsFiles(): string[];
+  // Write every resource; returns warnings (ignored settings). Throws
+  // RuntimeError(CgroupResource) naming the config field and the file.
+  apply(resources: Resources | undefined, opts?: ApplyOptions): string[];
+  // All pids in the container's cgroup(s), recursively.
+  pids(): number[];
+  // Signal every process; v2/hybrid use cgroup.kill for SIGKILL when present.
+  signalAll(sig: number): void;
+  freeze(): void;
+  thaw(): void;
+  frozen(): boolean;
+  // thaw, SIGKILL what is left, wait for the cgroup to empty, rmdir what we
+  // created (deepest first, EBUSY retried). Idempotent.
+  destroy(): void;
+  stats(): CgroupStats;
+  oomKillCount(): number;
+}
+
+export interface CgroupManagerOptions {
+  // Record every successful write (tests).
+  log?: WriteRecord[];
+  // Huge page sizes ("2MB", "1GB"); default: read /sys/kernel/mm/hugepages.
+  hugePageSizes?: string[];
+  // Re-read devices.list after writing v1 device rules and check the result
+  // (runc does; a fake cgroupfs cannot emulate it). Default true.
+  verifyDevices?: boolean;
+  // Skip v1 device rules when running in a user namespace, like runc
+  // (fs/devices.go: userns.RunningInUserNS()). Default: detected.
+  inUserNamespace?: boolean;
+}
+
+function join(...parts: string[]): string {
+  const s = parts.join('/').replace(/\/+/g, '/');
+  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+export function newCgroupManager(
+  layout: CgroupLayout,
+  resolved: ResolvedCgroupPath,
+  id: string,
+  opts: CgroupManagerOptions = {},
+): CgroupManager {
+  const paths: Record<string, string> = {};
+  const mountpoints: Record<string, string> = {};
+  if (layout.v1.length === 0 && !layout.unified) {
+    throw new RuntimeError(Codes.CgroupSetup, 'no cgroup filesystem is mounted (neither cgroup v1 controllers nor cgroup2 in /proc/self/mountinfo)', {
+      hint: 'mount cgroup2 on /sys/fs/cgroup, or the cgroup v1 controllers below it',
+    });
+  }
+
+  if (layout.mode === 'v2') {
+    const u = layout.unified;
+    if (!u) throw new RuntimeError(Codes.CgroupSetup, 'no cgroup2 mount found');
+    // fs2/defaultpath.go: relative paths go below the *parent* of our own
+    // cgroup (our own one has tasks, so it cannot delegate controllers).
+    paths['unified'] =
+      resolved.kind === 'absolute'
+        ? join(u.mountpoint, resolved.path)
+        : join(u.mountpoint, dirname(ownPathUnderMount(u.ownPath, u.root)), resolved.path);
+    mountpoints['unified'] = u.mountpoint;
+    return new V2Manager({ mode: 'v2', paths, created: [], mountpoints }, opts);
+  }
+
+  for (const h of layout.v1) {
+    if (!h.controllers.some((c) => MANAGED_V1_CONTROLLERS.includes(c))) continue;
+    // fs/paths.go subsysPath: absolute below the mount point, relative below
+    // our own cgroup in that hierarchy.
+    paths[h.key] =
+      resolved.kind === 'absolute'
+        ? join(h.mountpoint, resolved.path)
+        : join(h.mountpoint, ownPathUnderMount(h.ownPath, h.root), resolved.path);
+    mountpoints[h.key] = h.mountpoint;
+  }
+  if (!Object.keys(paths).some((k) => k.split(',').includes('devices'))) {
+    // fs/paths.go initPaths: "The non-presence of the devices subsystem is
+    // considered fatal for security reasons."
+    throw new RuntimeError(Codes.CgroupSetup, `the devices cgroup controller is not mounted; refusing to create container ${id} without device isolation`, {
+      hint: 'mount the cgroup v1 devices controller (e.g. on /sys/fs/cgroup/devices)',
+    });
+  }
+  if (layout.mode === 'hybrid' && layout.unified) {
+    const u = layout.unified;
+    paths['unified'] =
+      resolved.kind === 'absolute'
+        ? join(u.mountpoint, resolved.path)
+        : join(u.mountpoint, ownPathUnderMount(u.ownPath, u.root), resolved.path);
+    mountpoints['unified'] = u.mountpoint;
+  }
+  return new V1Manager({ mode: layout.mode, paths, created: [], mountpoints }, opts);
+}
+
+export function loadCgroupManager(saved: SavedCgroup, opts: CgroupManagerOptions = {}): CgroupManager {
+  const copy: SavedCgroup = {
+    mode: saved.mode,
+    paths: { ...saved.paths },
+    created: [...saved.created],
+    ...(saved.mountpoints ? { mountpoints: { ...saved.mountpoints } } : {}),
+  };
+  return saved.mode === 'v2' ? new V2Manager(copy, opts) : new V1Manager(copy, opts);
+}

@@ -1,0 +1,53 @@
+import { createContainer } from '../../runtime/create.js';
+import { deleteContainer, startContainer } from '../../runtime/lifecycle.js';
+import { str, type CommandContext } from '../context.js';
+import { listenFds } from './create.js';
+
+// Signals the runtime passes on to the container's init while it waits
+// (runc's signal handler does the same; SIGCHLD is ours).
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const id = ctx.args[0]!;
+  const detach = !!ctx.flags.detach;
+  const created = await createContainer(
+    ctx.store,
+    {
+      id,
+      bundle: str(ctx.flags.bundle) ?? '.',
+      consoleSocket: str(ctx.flags['console-socket']),
+      pidFile: str(ctx.flags['pid-file']),
+      noPivot: !!ctx.flags['no-pivot'],
+      noNewKeyring: !!ctx.flags['no-new-keyring'],
+      preserveFds: Number(ctx.flags['preserve-fds'] ?? 0) + listenFds(),
+      systemdCgroup: !!ctx.global['systemd-cgroup'],
+      detach,
+    },
+    ctx.log,
+  );
+  const pid = created.state.pid!;
+  const exited = detach
+    ? undefined
+    : new Promise<number>((resolve) => {
+        created.stage0.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+      });
+  const forward = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // the container is already gone
+    }
+  };
+  if (!detach) for (const s of FORWARDED) process.on(s, forward);
+  try {
+    await startContainer(ctx.store, id, ctx.log);
+  } catch (err) {
+    await deleteContainer(ctx.store, id, true, ctx.log).catch(() => {});
+    throw err;
+  }
+  if (!exited) return 0;
+  const code = await exited;
+  for (const s of FORWARDED) process.off(s, forward);
+  if (!ctx.flags.keep) await deleteContainer(ctx.store, id, true, ctx.log);
+  return code;
+}

@@ -1,0 +1,7 @@
+import { startContainer } from '../../runtime/lifecycle.js';
+import type { CommandContext } from '../context.js';
+
+export async function run(ctx: CommandContext): Promise<number> {
+  await startContainer(ctx.store, ctx.args[0]!, ctx.log);
+  return 0;
+}

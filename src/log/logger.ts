@@ -1,0 +1,70 @@
+// One logger for the whole CLI, runc-compatible: with --log FILE lines go to
+// the file (JSON lines with --log-format json: {"level","msg","time", ...}),
+// otherwise to stderr. containerd's shim keeps only the last "error" line of
+// the JSON log, so the root cause must be that line.
+
+import fs from 'node:fs';
+
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogOptions {
+  file: string | undefined;
+  format: 'text' | 'json';
+  debug: boolean;
+}
+
+export class Logger {
+  private fd: number | undefined;
+  constructor(private readonly opts: LogOptions) {}
+
+  get debugEnabled(): boolean {
+    return this.opts.debug;
+  }
+
+  private out(): number {
+    if (!this.opts.file) return 2;
+    if (this.fd === undefined) {
+      try {
+        this.fd = fs.openSync(this.opts.file, 'a', 0o644);
+      } catch {
+        this.fd = 2;
+      }
+    }
+    return this.fd;
+  }
+
+  log(level: Level, msg: string, fields: Record<string, string | number> = {}): void {
+    if (level === 'debug' && !this.opts.debug) return;
+    const time = new Date().toISOString();
+    let line: string;
+    if (this.opts.format === 'json') {
+      line = JSON.stringify({ level, msg, time, ...fields }) + '\n';
+    } else if (this.opts.file) {
+      const extra = Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${JSON.stringify(String(v))}`)
+        .join('');
+      line = `time="${time}" level=${level} msg=${JSON.stringify(msg)}${extra}\n`;
+    } else {
+      if (level === 'error') return; // errors reach stderr through reportError
+      line = `runt: ${level}: ${msg}\n`;
+    }
+    try {
+      fs.writeSync(this.out(), line);
+    } catch {
+      // logging must never be the reason a command fails
+    }
+  }
+
+  debug(msg: string, fields?: Record<string, string | number>): void {
+    this.log('debug', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, string | number>): void {
+    this.log('warning', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, string | number>): void {
+    this.log('error', msg, fields);
+  }
+  get toFile(): boolean {
+    return !!this.opts.file;
+  }
+}

@@ -1,0 +1,62 @@
+// Hooks the runtime itself runs, in the runtime's namespaces: prestart,
+// createRuntime, poststart and poststop (createContainer and startContainer
+// run inside the container, in the native stage). Each gets the state JSON
+// on stdin; a timeout kills it.
+
+import { spawn } from 'node:child_process';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
+import type { Hook, OciState } from '../spec/types.js';
+
+export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+function tail(buf: Buffer[]): string {
+  const text = Buffer.concat(buf).toString('utf8').trim();
+  return text.length > 400 ? '…' + text.slice(-400) : text;
+}
+
+export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciState): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = hook.args && hook.args.length ? hook.args : [hook.path];
+    const field = `/hooks/${phase}/${index}`;
+    const child = spawn(hook.path, args.slice(1), {
+      argv0: args[0],
+      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => out.push(d));
+    let timedOut = false;
+    const timer = hook.timeout
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, hook.timeout * 1000)
+      : undefined;
+    // a hook that exits without reading stdin gives EPIPE here: not an error
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(JSON.stringify(state));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      reject(new RuntimeError(Codes.HookFailed, `${phase} hook ${hook.path} could not be run: ${err.code ?? err.message}`, { field, path: hook.path, errno: err.code, phase }));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) {
+        reject(new RuntimeError(Codes.HookTimeout, `${phase} hook ${hook.path} timed out after ${hook.timeout} s`, { field, path: hook.path, phase }));
+      } else if (code !== 0) {
+        const output = tail(out);
+        const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+        reject(new RuntimeError(Codes.HookFailed, `${phase} hook ${hook.path} ${how}${output ? `: ${output}` : ''}`, { field, path: hook.path, phase }));
+      } else {
+        resolve();
+      }
+    });
+  });
+}
+
+export async function runHooks(phase: HookPhase, hooks: Hook[] | undefined, state: OciState): Promise<void> {
+  const list = hooks ?? [];
+  for (let i = 0; i < list.length; i++) await runHook(phase, i, list[i]!, state);
+}

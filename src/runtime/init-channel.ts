@@ -1,0 +1,119 @@
+// The runtime's side of the sync socket with the native stage: frames are
+// u32 length (LE), u8 type, payload (src/native/plan-format.h).
+
+import type { Duplex } from 'node:stream';
+import util from 'node:util';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
+import type { Plan } from '../plan/types.js';
+
+export interface Frame {
+  type: string;
+  payload: Buffer;
+}
+
+export class InitChannel {
+  private buf: Buffer = Buffer.alloc(0);
+  private frames: Frame[] = [];
+  private waiting: ((f: Frame | null) => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly sock: Duplex) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.parse();
+    });
+    const end = (): void => {
+      this.closed = true;
+      this.wake();
+    };
+    sock.on('end', end);
+    sock.on('close', end);
+    sock.on('error', end);
+  }
+
+  private parse(): void {
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt32LE(0);
+      if (this.buf.length < 5 + len) break;
+      this.frames.push({ type: String.fromCharCode(this.buf[4]!), payload: this.buf.subarray(5, 5 + len) });
+      this.buf = this.buf.subarray(5 + len);
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    if (!this.waiting) return;
+    if (this.frames.length) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w(this.frames.shift()!);
+    } else if (this.closed) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w(null);
+    }
+  }
+
+  // The next frame, or null once the init closed its end.
+  next(): Promise<Frame | null> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.wake();
+    });
+  }
+
+  send(type: string, payload: string | Buffer = ''): void {
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const h = Buffer.alloc(5);
+    h.writeUInt32LE(body.length, 0);
+    h.writeUInt8(type.charCodeAt(0), 4);
+    this.sock.write(Buffer.concat([h, body]));
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+const errnoMap: Map<number, [string, string]> | undefined = (() => {
+  try {
+    return util.getSystemErrorMap();
+  } catch {
+    return undefined;
+  }
+})();
+
+export function errnoName(n: number): { name: string; text: string } {
+  const e = errnoMap?.get(-n);
+  if (e) return { name: e[0], text: e[1] };
+  return { name: `errno ${n}`, text: `errno ${n}` };
+}
+
+// An error frame: step \t op index \t syscall \t errno \t path \t message.
+// The message names what the init was doing; the plan adds the operation's
+// own description, so the user sees the root cause in one line.
+export function initError(payload: Buffer, plan: Plan | undefined, what: string): RuntimeError {
+  const [step = '?', opIndex = '-1', syscall = '', errno = '0', path = '', ...rest] = payload.toString('utf8').split('\t');
+  const message = rest.join('\t');
+  const e = errnoName(Number(errno));
+  const op = plan?.ops[Number(opIndex)];
+  const detail = Number(errno) ? `${syscall ? syscall + ': ' : ''}${e.name} (${e.text})` : '';
+  const hint = hintFor(step, e.name, path);
+  return new RuntimeError(Codes.InitStep, `${what}: ${message}${detail ? `: ${detail}` : ''}`, {
+    phase: step,
+    syscall: syscall || undefined,
+    errno: Number(errno) ? e.name : undefined,
+    path: path || undefined,
+    hint: hint ?? (op && op.text !== message ? `the failing step was: ${op.text}` : undefined),
+  });
+}
+
+function hintFor(step: string, errno: string, path: string): string | undefined {
+  if (step === 'exec' && errno === 'ENOENT') return 'check process.args[0] and PATH in process.env; the path is looked up inside the rootfs';
+  if (step === 'exec' && errno === 'EACCES') return 'the program must be executable by process.user inside the container';
+  if (step === 'console' && path === '/dev/ptmx') return 'terminal: true needs a devpts mount on /dev/pts with ptmxmode=0666 and /dev mounted';
+  if (step === 'sysctl' && errno === 'ENOENT') return 'this kernel does not have that sysctl, or /proc is not mounted in the container';
+  if (step === 'mount' && errno === 'EPERM') return 'in a user namespace some mounts (proc, sysfs, cgroup) need their namespace to be owned by it';
+  return undefined;
+}

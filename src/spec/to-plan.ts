@@ -129,11 +129,14 @@ class PlanBuilder {
 }
 
 interface MountCtx {
+  // bind sources are opened (open_tree) on the host, before any namespace is
+  // joined: after setns into a user namespace we no longer could
   stage0: PlanBuilder;
   child: PlanBuilder;
   ctx: PlanContext;
   spec: Spec;
-  newUserNs: boolean;
+  // in a user namespace (new or joined): no mknod, no fresh sysfs without an own netns
+  inUserNs: boolean;
 }
 
 function bindMount(m: MountCtx, src: string, dest: string, index: number, mount: Mount, knownKind?: 'dir' | 'file'): void {
@@ -205,7 +208,7 @@ function cgroupMount(m: MountCtx, mount: Mount, dest: string, index: number): vo
     throw new RuntimeError(Codes.MountConfig, 'cannot mount cgroup: no cgroup hierarchy found on this host', { field: `/mounts/${index}` });
   }
   const sub = (dir: string, key: string, data: string, containerDir: string, fstype: string): void => {
-    if (cgroupNs && !m.newUserNs) {
+    if (cgroupNs && !m.inUserNs) {
       m.child.add('MOUNT', [s('cgroup'), s(dir), s(fstype), i(o.flags), s(data), i('d'.charCodeAt(0)), i(0)], `mount ${fstype} ${key} on ${dir}`);
     } else if (cgroupNs) {
       // in a user namespace the hierarchy can only be mounted fresh inside its own cgroup namespace
@@ -237,7 +240,7 @@ function cgroupMount(m: MountCtx, mount: Mount, dest: string, index: number): vo
 
 function compileMounts(m: MountCtx): boolean {
   let devMounted = false;
-  const userNs = m.newUserNs;
+  const userNs = m.inUserNs;
   const netNs = namespaceOf(m.spec, 'network');
   (m.spec.mounts ?? []).forEach((mount, index) => {
     const dest = cleanDestination(mount.destination);
@@ -272,7 +275,7 @@ function compileDevices(m: MountCtx): void {
     ...user,
   ];
   for (const d of all) {
-    if (m.newUserNs) {
+    if (m.inUserNs) {
       // mknod is not allowed in a user namespace: bind the host's node
       if (d.type === 'p') continue;
       m.stage0.add('BIND_PREPARE', [i(m.stage0.nextSlot()), s(d.path), i(0), i(0), i(0), i(0), i(0)], `prepare bind mount of host device ${d.path}`);
@@ -300,11 +303,6 @@ function hookOp(b: PlanBuilder, phase: string, h: Hook): void {
   b.add('HOOK', [s(phase), s(h.path), i(h.timeout ?? 0), i(args.length), ...args.map(s), i(env.length), ...env.map(s)], `run ${phase} hook ${h.path}`);
 }
 
-function newUserNsOf(spec: Spec): boolean {
-  const u = namespaceOf(spec, 'user');
-  return !!u && !u.path;
-}
-
 function hostIdOf(id: number, maps: { containerID: number; hostID: number; size: number }[] | undefined): number {
   const m = (maps ?? []).find((x) => id >= x.containerID && id < x.containerID + x.size);
   return m ? m.hostID + (id - m.containerID) : 0;
@@ -312,6 +310,7 @@ function hostIdOf(id: number, maps: { containerID: number; hostID: number; size:
 
 export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const stage0 = new PlanBuilder();
+  const prepare = new PlanBuilder(); // host-side mount preparation, before the joins
   const child = new PlanBuilder();
   const warnings: string[] = [];
   const linux = spec.linux ?? {};
@@ -323,9 +322,10 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   stage0.add('PRESERVE_FDS', [i(ctx.preserveFds)], `pass ${ctx.preserveFds} extra fds to the container`);
   for (const p of ctx.cgroupProcs) stage0.add('CGROUP_PROCS', [s(p)], `open ${p}`);
   // the fifo belongs to the container's root: in a user namespace that is a mapped host id
-  const rootUid = newUserNsOf(spec) ? hostIdOf(0, linux.uidMappings) : 0;
-  const rootGid = newUserNsOf(spec) ? hostIdOf(0, linux.gidMappings) : 0;
+  const rootUid = newUserNs ? hostIdOf(0, linux.uidMappings) : 0;
+  const rootGid = newUserNs ? hostIdOf(0, linux.gidMappings) : 0;
   stage0.add('EXEC_FIFO', [s(ctx.fifoPath), i(rootUid), i(rootGid)], `create the exec fifo ${ctx.fifoPath}`);
+  const stage0Head = stage0.ops.length; // preparation goes here, before the joins
   let cloneFlags = 0;
   let unshareAfter = 0;
   let newTime = false;
@@ -351,13 +351,15 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     stage0.add('TIMENS', [s(text)], `create a time namespace${text ? ` with offsets ${text.trim().replace(/\n/g, ', ')}` : ''}`);
   }
 
-  const m: MountCtx = { stage0, child, ctx, spec, newUserNs };
+  const m: MountCtx = { stage0: prepare, child, ctx, spec, inUserNs: !!userNs };
 
   // ---- the container's init
   child.add('SETSID', [], 'start a new session');
   if (ctx.cgroupProcs.length) child.add('ATTACH_CGROUPS', [], 'join the container cgroup (the init attaches itself)');
   child.add('WAIT_GO', [], newUserNs ? 'wait for the runtime to write the uid/gid maps' : 'wait for the runtime');
-  if (newUserNs) child.add('BECOME_ROOT', [], 'become root in the new user namespace');
+  // in a new or joined user namespace our host uid is unmapped until we
+  // switch to the namespace's root
+  if (userNs) child.add('BECOME_ROOT', [], 'become root in the user namespace');
   if (unshareAfter) child.add('UNSHARE', [i(unshareAfter)], 'create the cgroup namespace');
   if (!ctx.noNewKeyring) child.add('KEYRING', [s(`_ses.${ctx.id}`)], 'join a new session keyring');
   const rootProp = linux.rootfsPropagation ? parsePropagation(linux.rootfsPropagation) : MS_SLAVE | MS_REC;
@@ -420,7 +422,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   stage0.add('CLONE', [i(cloneFlags), i(ctx.stay ? 1 : 0)], `clone the init into new namespaces (flags 0x${cloneFlags.toString(16)})`);
 
   return {
-    ops: [...stage0.ops, ...child.ops],
+    ops: [...stage0.ops.slice(0, stage0Head), ...prepare.ops, ...stage0.ops.slice(stage0Head), ...child.ops],
     warnings,
     newUserNamespace: newUserNs,
     uidMap: newUserNs ? formatIdMap(linux.uidMappings ?? []) : undefined,

@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (g.help || !parsed.command) {
       const { printHelp } = await import('./help.js');
-      printHelp(parsed.command);
+      await printHelp(parsed.command);
       return parsed.command || g.help ? 0 : 1;
     }
     checkArgCount(parsed.command, parsed.args);

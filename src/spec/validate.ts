@@ -176,8 +176,9 @@ function validateProcess(spec: Spec, opts: ValidateOptions): void {
     }
   });
   resolveRlimits(p.rlimits);
-  if (p.terminal && !opts.consoleSocket && opts.detached) {
-    throw new RuntimeError(Codes.ConsoleSocket, 'process.terminal is true but no --console-socket was given', {
+  if (p.terminal && !opts.consoleSocket) {
+    // runc run in the foreground proxies a pty of its own; runt does not yet
+    throw new RuntimeError(Codes.ConsoleSocket, opts.detached ? 'process.terminal is true but no --console-socket was given' : 'process.terminal is true: a foreground run with a terminal needs --console-socket in runt (no built-in pty proxy yet)', {
       field: '/process/terminal',
       hint: 'pass --console-socket PATH (a unix socket that receives the pty master), or set process.terminal to false',
     });

@@ -207,7 +207,7 @@ static void fail(const char *syscall_name, int err, const char *path, const char
   _exit(1);
 }
 
-__attribute__ ((unused, format (printf, 1, 2)))
+__attribute__ ((format (printf, 1, 2)))
 static void warn(const char *fmt, ...)
 {
   char msg[1024];
@@ -951,9 +951,11 @@ static void do_identity(const struct op *o)
   if (capset_sets(eff, prm, inh) < 0)
     fail("capset", errno, NULL, "set capabilities");
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  /* like runc: an ambient capability that cannot be raised (it must be
+   * permitted and inheritable too) is a warning, not a failure */
   for (int c = 0; c <= lastcap; c++)
     if (has_cap(amb, c) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-      fail("prctl", errno, NULL, "raise ambient capability %d (it must also be permitted and inheritable)", c);
+      warn("cannot raise ambient capability %d: it must also be in the permitted and inheritable sets", c);
   umask(um < 0 ? 022 : (mode_t) um);
   free(groups);
 }

@@ -19,8 +19,9 @@ import type { Plan } from '../plan/types.js';
 import { readConfig, resolveRootfs } from '../spec/load.js';
 import { checkConfigSchema, formatSchemaIssue } from '../spec/schema.js';
 import { compilePlan, type CgroupMountInfo } from '../spec/to-plan.js';
-import type { OciState, Spec } from '../spec/types.js';
+import type { Spec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
+import { ociState } from '../state/oci.js';
 import { OCI_VERSION, StateStore, validateId, type ContainerState } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { InitChannel, initError } from './init-channel.js';
@@ -45,9 +46,9 @@ export interface Created {
 
 export function initBinary(): string {
   if (process.env.RUNT_INIT) return process.env.RUNT_INIT;
-  // dist/src/runtime/create.js -> bin/runt-init; the bundled CLI sits in bin/
+  // dist/src/runtime/create.js (tsc output) or dist/bundle/*.js (the bundle) -> bin/runt-init
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.join(here, 'runt-init'), path.resolve(here, '../../../bin/runt-init')]) {
+  for (const candidate of [path.resolve(here, '../../bin/runt-init'), path.resolve(here, '../../../bin/runt-init')]) {
     if (fs.existsSync(candidate)) return candidate;
   }
   throw new RuntimeError(Codes.InitSpawn, 'the native stage runt-init was not found', { hint: 'run `make` to build bin/runt-init, or set RUNT_INIT' });
@@ -107,14 +108,7 @@ function statSource(p: string): 'dir' | 'file' | 'missing' {
   }
 }
 
-function ociState(st: ContainerState, status: OciState['status'], pid: number | undefined): OciState {
-  const s: OciState = { ociVersion: OCI_VERSION, id: st.id, status, bundle: st.bundle };
-  if (pid !== undefined) s.pid = pid;
-  if (Object.keys(st.annotations).length) s.annotations = st.annotations;
-  return s;
-}
 
-export { ociState };
 
 function connectConsoleSocket(p: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

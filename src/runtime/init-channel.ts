@@ -2,7 +2,9 @@
 // u32 length (LE), u8 type, payload (src/native/plan-format.h).
 
 import type { Duplex } from 'node:stream';
-import util from 'node:util';
+import { errnoName } from './errno.js';
+
+export { errnoName };
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Plan } from '../plan/types.js';
@@ -74,20 +76,6 @@ export class InitChannel {
   close(): void {
     this.sock.destroy();
   }
-}
-
-const errnoMap: Map<number, [string, string]> | undefined = (() => {
-  try {
-    return util.getSystemErrorMap();
-  } catch {
-    return undefined;
-  }
-})();
-
-export function errnoName(n: number): { name: string; text: string } {
-  const e = errnoMap?.get(-n);
-  if (e) return { name: e[0], text: e[1] };
-  return { name: `errno ${n}`, text: `errno ${n}` };
 }
 
 // An error frame: step \t op index \t syscall \t errno \t path \t message.

@@ -3,7 +3,9 @@
 // freezer decide it. A create that died half way shows as stopped.
 
 import fs from 'node:fs';
-import { loadCgroupManager } from '../cgroups/manager.js';
+import { isFrozen } from '../cgroups/freezer-state.js';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
 import { isSameProcessAlive } from '../linux/proc.js';
 import type { Status } from '../spec/types.js';
 import type { ContainerState, StateStore } from '../state/store.js';
@@ -18,12 +20,10 @@ export function statusOf(store: StateStore, st: ContainerState): Status {
   }
   if (!initAlive(st)) return 'stopped';
   if (fs.existsSync(store.fifoPath(st.id))) return 'created';
-  if (st.cgroup) {
-    try {
-      if (loadCgroupManager(st.cgroup).frozen()) return 'paused';
-    } catch {
-      // a cgroup we cannot read does not make the container less running
-    }
-  }
+  if (st.cgroup && isFrozen(st.cgroup)) return 'paused';
   return 'running';
+}
+
+export function wrongStatus(id: string, verb: string, status: Status, hint?: string): RuntimeError {
+  return new RuntimeError(Codes.WrongStatus, `cannot ${verb} container "${id}": it is ${status}`, { hint });
 }

@@ -12,6 +12,7 @@
 // branch's errors plus "must match a schema in anyOf"; only the most specific
 // branch error is kept.
 
+import { existsSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 
 export interface SchemaIssue {
@@ -28,8 +29,12 @@ interface ValidatorsModule {
   validateFeatures: ValidateFunction;
 }
 
-// dist/src/spec/schema.js -> dist/generated/validators.js
-const VALIDATORS_URL = new URL('../../generated/validators.js', import.meta.url);
+// The generated module sits in dist/generated/. This file runs either as
+// dist/src/spec/schema.js (tsc output, Node) or inside the bundle in
+// dist/bundle/ (the shipped CLI on Bun): try both relative locations.
+const VALIDATORS_URL = ['../../generated/validators.js', '../generated/validators.js']
+  .map((rel) => new URL(rel, import.meta.url))
+  .find((u) => existsSync(u)) ?? new URL('../../generated/validators.js', import.meta.url);
 
 let validators: Promise<ValidatorsModule> | undefined;
 

@@ -153,3 +153,15 @@ t('the waiting init is non-dumpable: root of the container cannot reach /proc/<p
   tt.is(after.status, 0, String(after.stderr));
   tt.regex(String(after.stdout), /busybox/);
 });
+
+t('an ambient capability that is not inheritable is a warning, as in runc (runc 1.1 spec)', (tt) => {
+  const env = setup(tt);
+  const b = env.bundle((s) => {
+    s.process!.capabilities!.ambient = ['CAP_KILL'];
+    sh('grep CapAmb /proc/self/status')(s);
+  });
+  const r = env.runt(['run', '--bundle', b, uniqueId()]);
+  tt.is(r.status, 0, r.stderr);
+  tt.regex(r.stdout, /CapAmb:\s+0+$/m);
+  tt.regex(r.stderr, /warning: cannot raise ambient capability 5/);
+});

@@ -1,4 +1,4 @@
-import { deleteContainer } from '../../runtime/lifecycle.js';
+import { deleteContainer } from '../../runtime/delete.js';
 import type { CommandContext } from '../context.js';
 
 export async function run(ctx: CommandContext): Promise<number> {

@@ -1,5 +1,6 @@
 import { createContainer } from '../../runtime/create.js';
-import { deleteContainer, startContainer } from '../../runtime/lifecycle.js';
+import { deleteContainer } from '../../runtime/delete.js';
+import { startContainer } from '../../runtime/start.js';
 import { str, type CommandContext } from '../context.js';
 import { listenFds } from './create.js';
 

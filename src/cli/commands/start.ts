@@ -1,4 +1,4 @@
-import { startContainer } from '../../runtime/lifecycle.js';
+import { startContainer } from '../../runtime/start.js';
 import type { CommandContext } from '../context.js';
 
 export async function run(ctx: CommandContext): Promise<number> {

@@ -1,0 +1,103 @@
+// start: open the exec fifo, which lets the waiting init exec the user
+// process, and run the poststart hooks.
+
+import fs from 'node:fs';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { sleepMs } from '../linux/proc.js';
+import type { Logger } from '../log/logger.js';
+import { ociState } from '../state/oci.js';
+import type { ContainerState, StateStore } from '../state/store.js';
+import { errnoName } from './errno.js';
+import { initAlive, statusOf, wrongStatus } from './status.js';
+
+// Read whatever the init wrote into the fifo after its "0": an error frame
+// ("E" + step \t op \t syscall \t errno \t path \t message) if a
+// startContainer hook or the exec failed. EOF means execve happened.
+function readFifo(fd: number, st: ContainerState): { gotByte: boolean; rest: string } {
+  const buf = Buffer.alloc(4096);
+  let gotByte = false;
+  let rest = '';
+  const deadline = Date.now() + 10_000;
+  let delay = 0.05;
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      n = -1;
+    }
+    if (n > 0) {
+      let chunk = buf.subarray(0, n).toString('utf8');
+      if (!gotByte) {
+        gotByte = true;
+        chunk = chunk.slice(1);
+      }
+      rest += chunk;
+      continue;
+    }
+    if (n === 0 && gotByte) return { gotByte, rest }; // the writer closed: exec'd or died
+    // not yet: before its first byte a 0 only means the writer has not opened yet
+    if (!gotByte && (!initAlive(st) || Date.now() > deadline)) return { gotByte, rest };
+    sleepMs(delay);
+    delay = Math.min(delay * 2, 0.5);
+  }
+}
+
+export async function startContainer(store: StateStore, id: string, log: Logger): Promise<ContainerState> {
+  const st = store.read(id);
+  const status = statusOf(store, st);
+  if (status !== 'created') {
+    throw wrongStatus(id, 'start', status, status === 'stopped' ? `delete it with \`runt delete ${id}\` and create it again` : undefined);
+  }
+  const fifo = store.fifoPath(id);
+  let fd: number;
+  try {
+    fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    throw fromSystemError(Codes.StartHandshake, `cannot start container "${id}": open the exec fifo`, err, { path: fifo });
+  }
+  let res: { gotByte: boolean; rest: string };
+  try {
+    res = readFifo(fd, st);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (!res.gotByte) {
+    throw new RuntimeError(Codes.InitDied, `cannot start container "${id}": its init exited before start`, {
+      hint: `\`runt state ${id}\` shows it stopped; delete it and create it again`,
+    });
+  }
+  try {
+    fs.unlinkSync(fifo);
+  } catch {
+    // already gone
+  }
+  if (res.rest.startsWith('E')) {
+    const [step = '?', , syscall = '', errno = '0', path = '', ...msg] = res.rest.slice(1).split('\t');
+    const e = errnoName(Number(errno));
+    throw new RuntimeError(
+      step === 'hook' ? Codes.HookFailed : Codes.ExecFailed,
+      `cannot start container "${id}": ${msg.join('\t')}${Number(errno) ? `: ${syscall ? syscall + ': ' : ''}${e.name} (${e.text})` : ''}`,
+      { phase: step, syscall: syscall || undefined, errno: Number(errno) ? e.name : undefined, path: path || undefined },
+    );
+  }
+  st.started = true;
+  store.write(st);
+  try {
+    await (await import('./hooks.js')).runHooks('poststart', st.config.hooks?.poststart, ociState(st, 'running', st.pid));
+  } catch (err) {
+    // runtime-spec 1.3: a failing poststart hook fails start; runc then
+    // stops the container
+    try {
+      process.kill(st.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    throw err;
+  }
+  log.debug('container started', { id, pid: st.pid! });
+  return st;
+}
+

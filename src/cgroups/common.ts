@@ -9,6 +9,21 @@ import { errnoOf, joinPath, sleepSync } from './fsio.js';
 
 export const SIGKILL = 9;
 
+let userNsCache: boolean | undefined;
+// runc userns.RunningInUserNS: the initial user namespace maps the whole
+// uid range (user_namespaces(7)).
+export function runningInUserNamespace(): boolean {
+  if (userNsCache === undefined) {
+    try {
+      const m = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+      userNsCache = !(m[0] === '0' && m[1] === '0' && m[2] === '4294967295');
+    } catch {
+      userNsCache = false;
+    }
+  }
+  return userNsCache;
+}
+
 // mkdir -p that returns the directories it actually made, top-down, so that
 // destroy never removes a parent that existed before (a shared slice, the
 // runtime's own cgroup, a parent another container also uses).
@@ -91,24 +106,26 @@ export function killPids(pids: Iterable<number>, sig: number): void {
 }
 
 // rmdir with runc's retry policy (utils.go rmdir/RemovePath): sub-cgroups
-// first (a container may create its own), then the directory, retrying EBUSY
-// with exponential backoff from 1ms, 10 times (~1s): a cgroup stays busy for
-// a moment after its last task has exited.
-export function removeCgroupDir(dir: string): void {
+// first when `recursive` (a container may create its own), then the
+// directory, retrying EBUSY with exponential backoff from 1ms, 10 times
+// (~1s): a cgroup stays busy for a moment after its last task has exited.
+export function removeCgroupDir(dir: string, recursive = true): void {
   try {
     fs.rmdirSync(dir);
     return;
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return;
   }
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return;
-    throw fromSystemError(Codes.CgroupRemove, `cannot remove cgroup ${dir}`, err, { path: dir });
+  if (recursive) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw fromSystemError(Codes.CgroupRemove, `cannot remove cgroup ${dir}`, err, { path: dir });
+    }
+    for (const ent of entries) if (ent.isDirectory()) removeCgroupDir(joinPath(dir, ent.name));
   }
-  for (const ent of entries) if (ent.isDirectory()) removeCgroupDir(joinPath(dir, ent.name));
   let delay = 1;
   for (let tries = 10; ; tries--) {
     try {
@@ -142,16 +159,57 @@ export function removeDirs(dirs: string[]): void {
   }
 }
 
-// Remove every directory in `created`, deepest first; keep going after a
-// failure and report all failures at the end.
-export function removeCreated(created: string[]): void {
-  const order = [...new Set(created)].sort((a, b) => depth(b) - depth(a) || b.localeCompare(a));
+function countPids(dir: string): number {
+  const set = new Set<number>();
+  try {
+    readPidsRecursive(dir, set);
+  } catch {
+    // unreadable: let rmdir tell
+  }
+  return set.size;
+}
+
+// Remove a container's cgroup directories at delete.
+//
+// - leaves (the container's own directory in each hierarchy) are removed
+//   whether or not this container made them, as runc's RemovePaths does, so
+//   that the last of several containers sharing a cgroup removes it; only a
+//   leaf we made is emptied of sub-cgroups first (a pre-existing one may
+//   hold cgroups that are not ours);
+// - a leaf that still has processes after the caller killed what was the
+//   container's belongs to someone else too (several containers sharing one
+//   cgroupsPath): it is left in place and reported in the returned notes;
+// - parents this container made are removed when empty, never recursively
+//   (their other children are other containers' cgroups).
+// Failures are collected and thrown together at the end.
+export function removeContainerCgroups(leaves: string[], created: string[]): string[] {
+  const notes: string[] = [];
   const errors: RuntimeError[] = [];
-  for (const d of order) {
+  const leafSet = new Set(leaves);
+  const existing = [...leafSet].filter((l) => fs.existsSync(l));
+  // Tasks that were just killed linger in cgroup.procs for a moment (longer
+  // on a loaded machine); the callers waited for the container's init.
+  waitUntil(() => existing.every((l) => countPids(l) === 0), 1000);
+  for (const leaf of existing) {
+    const n = countPids(leaf);
+    if (n > 0) {
+      notes.push(`cgroup ${leaf} still has ${n} process(es) that are not the container's (a shared cgroup); left in place`);
+      continue;
+    }
     try {
-      removeCgroupDir(d);
+      removeCgroupDir(leaf, created.includes(leaf));
     } catch (err) {
       errors.push(err as RuntimeError);
+    }
+  }
+  const parents = [...new Set(created)].filter((d) => !leafSet.has(d)).sort((a, b) => depth(b) - depth(a) || b.localeCompare(a));
+  for (const d of parents) {
+    try {
+      fs.rmdirSync(d);
+    } catch (err) {
+      const e = errnoOf(err);
+      if (e === 'ENOENT' || e === 'EBUSY' || e === 'ENOTEMPTY') continue; // gone, or another container's parent too
+      errors.push(fromSystemError(Codes.CgroupRemove, `cannot remove cgroup ${d}`, err, { path: d, syscall: 'rmdir' }));
     }
   }
   if (errors.length === 1) throw errors[0];
@@ -162,6 +220,7 @@ export function removeCreated(created: string[]): void {
       ...(hint === undefined ? {} : { hint }),
     });
   }
+  return notes;
 }
 
 function depth(p: string): number {

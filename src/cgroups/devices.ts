@@ -12,8 +12,8 @@
 //   (devices/devices_emulator.go Transition), so `update` of a running
 //   container never briefly denies /dev/null.
 //
-// cgroup v2 has no devices files: runc attaches a BPF_PROG_TYPE_CGROUP_DEVICE
-// program. That is not implemented here yet (see applyDevicesV2).
+// cgroup v2 has no devices files: the same emulated rules become a
+// BPF_PROG_TYPE_CGROUP_DEVICE program (devicefilter.ts, devices-v2.ts).
 
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
@@ -200,6 +200,12 @@ export class DeviceEmulator {
       .sort(([a], [b]) => a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   }
 
+  // The exceptions to the default action, each with the opposite action, in
+  // a stable order (emulator Rules() minus the leading "a" rule).
+  exceptions(): DeviceRule[] {
+    return this.ordered().map(([meta, perms]) => ({ ...meta, access: fromSet(perms), allow: !this.defaultAllow }));
+  }
+
   // The minimally disruptive rules taking this state to target (Transition).
   transition(target: DeviceEmulator): DeviceRule[] {
     const out: DeviceRule[] = [];
@@ -258,29 +264,4 @@ export function applyDevicesV1(io: CgroupFiles, dir: string, rules: DeviceRule[]
       path: `${dir}/devices.list`,
     });
   }
-}
-
-// Rules equivalent to runc's defaults on a deny-all base (what a config with
-// no device rules, or only rules the defaults already grant, produces).
-export function isDefaultDeviceRuleSet(rules: DeviceRule[]): boolean {
-  const defaults = DeviceEmulator.build(DEFAULT_DEVICE_RULES.map((d) => ({ ...d })));
-  return DeviceEmulator.build(rules).equals(defaults);
-}
-
-// cgroup v2 device control needs a BPF_PROG_TYPE_CGROUP_DEVICE program
-// attached to the container's cgroup (runc cgroups/devices/v2.go +
-// devicefilter). Not implemented yet. An allow-all rule set needs no program
-// and is a no-op. The default rule set is accepted with a warning (the
-// defaults are what every container gets, refusing them would make v2 hosts
-// unusable), anything else is refused rather than silently not enforced.
-export function applyDevicesV2(rules: DeviceRule[]): string[] {
-  const target = DeviceEmulator.build(rules);
-  if (target.isAllowAll()) return [];
-  if (isDefaultDeviceRuleSet(rules)) {
-    return ['device cgroup rules are not enforced on cgroup v2 yet (the eBPF device filter is not implemented): the container can open any device node it can reach'];
-  }
-  throw new RuntimeError(Codes.CgroupResource, 'device rules on cgroup v2 are not implemented yet', {
-    field: FIELD,
-    hint: 'remove the custom linux.resources.devices rules, or run on a cgroup v1 host',
-  });
 }

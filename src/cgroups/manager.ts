@@ -11,6 +11,7 @@
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';
+import type { DeviceFilterLoader } from './devices-v2.js';
 import type { WriteRecord } from './fsio.js';
 import { type CgroupLayout, type CgroupMode, ownPathUnderMount } from './layout.js';
 import type { ResolvedCgroupPath } from './path.js';
@@ -39,6 +40,9 @@ export interface ApplyOptions {
   // Paths of linux.devices: a default device rule whose path is listed there
   // is dropped (runc specconv createDevices).
   linuxDevicePaths?: string[];
+  // Leave the device rules alone: `update` does, as runc's does
+  // (SkipDevices), so that rules a device plugin added after create are kept.
+  skipDevices?: boolean;
 }
 
 export interface CgroupManager {
@@ -59,11 +63,28 @@ export interface CgroupManager {
   freeze(): void;
   thaw(): void;
   frozen(): boolean;
-  // thaw, SIGKILL what is left, wait for the cgroup to empty, rmdir what we
-  // created (deepest first, EBUSY retried). Idempotent.
-  destroy(): void;
+  // thaw, SIGKILL what is left when asked, remove the container's cgroups
+  // (see common.ts removeContainerCgroups); returns notes about cgroups left
+  // in place because other processes share them. Idempotent.
+  destroy(opts?: DestroyOptions): string[];
   stats(): CgroupStats;
   oomKillCount(): number;
+  oomState(): OomState;
+}
+
+export interface OomState {
+  kills: number; // processes killed by the OOM killer so far
+  underOom: boolean; // v1: the cgroup is out of memory right now
+  killerDisabled: boolean; // v1: memory.oom_control oom_kill_disable
+}
+
+export interface DestroyOptions {
+  // SIGKILL every process in the cgroup before removing it. runc (destroy()
+  // in libcontainer/state_linux.go) does so only for a container without a
+  // pid namespace of its own: otherwise the kernel killed all of its
+  // processes with its init, and anything left belongs to another container
+  // sharing the cgroup. See killsAllOnDestroy().
+  killAll?: boolean;
 }
 
 export interface CgroupManagerOptions {
@@ -77,6 +98,8 @@ export interface CgroupManagerOptions {
   // Skip v1 device rules when running in a user namespace, like runc
   // (fs/devices.go: userns.RunningInUserNS()). Default: detected.
   inUserNamespace?: boolean;
+  // Loads the v2 eBPF device filter (tests pass a recorder).
+  deviceFilterLoader?: DeviceFilterLoader;
 }
 
 function join(...parts: string[]): string {

@@ -11,15 +11,27 @@ import { type CgroupFiles, formatInt, writeError } from './fsio.js';
 
 const R = '/linux/resources';
 
-export function need(dir: string | undefined, controller: string, field: string): string {
+// The directory of a controller, or an error naming the config field and the
+// file it would have been written to (runc: "cannot set <x> limit: container
+// could not join or create cgroup").
+export function need(dir: string | undefined, controller: string, field: string, file: string): string {
   if (dir !== undefined) return dir;
-  throw new RuntimeError(Codes.CgroupResource, `cannot apply ${field}: the ${controller} cgroup controller is not mounted on this host`, {
+  throw new RuntimeError(Codes.CgroupResource, `cannot apply ${field}: the ${controller} cgroup controller is not mounted on this host, so there is no ${file} to write`, {
     field,
-    hint: `mount the cgroup v1 ${controller} controller or remove ${field} from config.json`,
+    hint: `mount the cgroup v1 ${controller} controller (e.g. on /sys/fs/cgroup/${controller}) or remove ${field} from config.json`,
   });
 }
 
 // ---- memory (fs/memory.go) -------------------------------------------------
+
+const MEMORY_FILES: Record<string, string> = {
+  limit: 'memory.limit_in_bytes',
+  swap: 'memory.memsw.limit_in_bytes',
+  reservation: 'memory.soft_limit_in_bytes',
+  swappiness: 'memory.swappiness',
+  disableOOMKiller: 'memory.oom_control',
+  useHierarchy: 'memory.use_hierarchy',
+};
 
 export function setMemoryV1(io: CgroupFiles, dir: string | undefined, r: Resources, warnings: string[]): void {
   const m = r.memory;
@@ -36,7 +48,7 @@ export function setMemoryV1(io: CgroupFiles, dir: string | undefined, r: Resourc
   if (limit === 0 && swap === 0 && reservation === 0 && !setSwappiness && !m.disableOOMKiller && m.useHierarchy === undefined) return;
   const first =
     limit !== 0 ? 'limit' : swap !== 0 ? 'swap' : reservation !== 0 ? 'reservation' : setSwappiness ? 'swappiness' : m.disableOOMKiller ? 'disableOOMKiller' : 'useHierarchy';
-  const d = need(dir, 'memory', `${R}/memory/${first}`);
+  const d = need(dir, 'memory', `${R}/memory/${first}`, MEMORY_FILES[first] ?? 'memory.*');
   const fLimit = `${R}/memory/limit`;
   const fSwap = `${R}/memory/swap`;
   const memsw = 'memory.memsw.limit_in_bytes';
@@ -117,6 +129,16 @@ export function setMemoryV1(io: CgroupFiles, dir: string | undefined, r: Resourc
 
 // ---- cpu (fs/cpu.go) ---------------------------------------------------------
 
+const CPU_FILES: Record<string, string> = {
+  shares: 'cpu.shares',
+  period: 'cpu.cfs_period_us',
+  quota: 'cpu.cfs_quota_us',
+  burst: 'cpu.cfs_burst_us',
+  idle: 'cpu.idle',
+  realtimePeriod: 'cpu.rt_period_us',
+  realtimeRuntime: 'cpu.rt_runtime_us',
+};
+
 export function setCpuV1(io: CgroupFiles, dir: string | undefined, r: Resources): void {
   const c = r.cpu;
   if (!c) return;
@@ -128,7 +150,12 @@ export function setCpuV1(io: CgroupFiles, dir: string | undefined, r: Resources)
   if (shares === 0 && period === 0 && quota === 0 && c.burst === undefined && c.idle === undefined && rtPeriod === 0 && rtRuntime === 0) return;
   const first =
     shares !== 0 ? 'shares' : period !== 0 ? 'period' : quota !== 0 ? 'quota' : c.burst !== undefined ? 'burst' : c.idle !== undefined ? 'idle' : rtPeriod !== 0 ? 'realtimePeriod' : 'realtimeRuntime';
-  const d = need(dir, 'cpu', `${R}/cpu/${first}`);
+  const d = need(dir, 'cpu', `${R}/cpu/${first}`, CPU_FILES[first] ?? 'cpu.*');
+  const fIdle = `${R}/cpu/idle`;
+  // The kernel refuses cpu.shares while cpu.idle is 1 (EINVAL), so leaving
+  // SCHED_IDLE comes first (runc writes idle last and fails there).
+  const idleFirst = c.idle === 0;
+  if (idleFirst) io.write(d, 'cpu.idle', '0', { field: fIdle });
 
   if (shares !== 0) {
     const f = `${R}/cpu/shares`;
@@ -172,10 +199,7 @@ export function setCpuV1(io: CgroupFiles, dir: string | undefined, r: Resources)
     if (pendingPeriod !== undefined) io.write(d, 'cpu.cfs_period_us', pendingPeriod, { field: fPeriod });
     if (pendingBurst !== undefined) io.write(d, 'cpu.cfs_burst_us', pendingBurst, { field: fBurst });
   }
-  if (c.idle !== undefined) {
-    const f = `${R}/cpu/idle`;
-    io.write(d, 'cpu.idle', formatInt(c.idle, f), { field: f });
-  }
+  if (c.idle !== undefined && !idleFirst) io.write(d, 'cpu.idle', formatInt(c.idle, fIdle), { field: fIdle });
   setRtSchedV1(io, d, rtPeriod, rtRuntime);
 }
 
@@ -215,11 +239,11 @@ export function setCpusetV1(io: CgroupFiles, dir: string | undefined, r: Resourc
   const mems = r.cpu?.mems ?? '';
   if (cpus !== '') {
     const f = `${R}/cpu/cpus`;
-    io.write(need(dir, 'cpuset', f), 'cpuset.cpus', cpus, { field: f });
+    io.write(need(dir, 'cpuset', f, 'cpuset.cpus'), 'cpuset.cpus', cpus, { field: f });
   }
   if (mems !== '') {
     const f = `${R}/cpu/mems`;
-    io.write(need(dir, 'cpuset', f), 'cpuset.mems', mems, { field: f });
+    io.write(need(dir, 'cpuset', f, 'cpuset.mems'), 'cpuset.mems', mems, { field: f });
   }
 }
 
@@ -238,13 +262,14 @@ export function setPidsV1(io: CgroupFiles, dir: string | undefined, r: Resources
   const limit = r.pids?.limit;
   if (limit === undefined) return;
   const f = `${R}/pids/limit`;
-  io.write(need(dir, 'pids', f), 'pids.max', pidsMaxValue(limit), { field: f });
+  io.write(need(dir, 'pids', f, 'pids.max'), 'pids.max', pidsMaxValue(limit), { field: f });
 }
 
 // ---- blkio (fs/blkio.go) -----------------------------------------------------
 
 export function throttleString(t: ThrottleDevice): string {
-  return `${t.major}:${t.minor} ${BigInt(t.rate).toString()}`;
+  // a missing rate is 0 (no limit), as runc's zero value
+  return `${t.major}:${t.minor} ${BigInt(t.rate ?? 0).toString()}`;
 }
 
 export function setBlkioV1(io: CgroupFiles, dir: string | undefined, r: Resources): void {
@@ -260,7 +285,7 @@ export function setBlkioV1(io: CgroupFiles, dir: string | undefined, r: Resource
   ];
   const anyThrottle = throttles.some(([k]) => (b[k]?.length ?? 0) > 0);
   if (weight === 0 && leaf === 0 && (b.weightDevice?.length ?? 0) === 0 && !anyThrottle) return;
-  const d = need(dir, 'blkio', `${R}/blockIO`);
+  const d = need(dir, 'blkio', `${R}/blockIO`, 'blkio.*');
 
   // A BFQ-only kernel has blkio.bfq.weight instead of blkio.weight
   // (fs/blkio.go detectWeightFilenames).
@@ -292,7 +317,7 @@ export function setBlkioV1(io: CgroupFiles, dir: string | undefined, r: Resource
 export function setHugetlbV1(io: CgroupFiles, dir: string | undefined, r: Resources): void {
   const limits = r.hugepageLimits ?? [];
   if (limits.length === 0) return;
-  const d = need(dir, 'hugetlb', `${R}/hugepageLimits`);
+  const d = need(dir, 'hugetlb', `${R}/hugepageLimits/0`, `hugetlb.${limits[0]?.pageSize ?? '<size>'}.limit_in_bytes`);
   let skipRsvd = false;
   limits.forEach((l, i) => {
     const f = `${R}/hugepageLimits/${i}`;
@@ -313,14 +338,14 @@ export function setNetClsV1(io: CgroupFiles, dir: string | undefined, r: Resourc
   const id = r.network?.classID ?? 0;
   if (id === 0) return;
   const f = `${R}/network/classID`;
-  io.write(need(dir, 'net_cls', f), 'net_cls.classid', formatInt(id, f), { field: f });
+  io.write(need(dir, 'net_cls', f, 'net_cls.classid'), 'net_cls.classid', formatInt(id, f), { field: f });
 }
 
 export function setNetPrioV1(io: CgroupFiles, dir: string | undefined, r: Resources): void {
   const prios = r.network?.priorities ?? [];
   prios.forEach((p, i) => {
     const f = `${R}/network/priorities/${i}`;
-    io.write(need(dir, 'net_prio', f), 'net_prio.ifpriomap', `${p.name} ${p.priority}`, { field: f });
+    io.write(need(dir, 'net_prio', f, 'net_prio.ifpriomap'), 'net_prio.ifpriomap', `${p.name} ${p.priority}`, { field: f });
   });
 }
 
@@ -336,12 +361,12 @@ export function rdmaLine(device: string, l: { hcaHandles?: number; hcaObjects?: 
 export function setRdma(io: CgroupFiles, dir: string | undefined, r: Resources, controllerName = 'rdma'): void {
   for (const [device, limits] of Object.entries(r.rdma ?? {})) {
     const f = `${R}/rdma/${device.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    io.write(need(dir, controllerName, f), 'rdma.max', rdmaLine(device, limits), { field: f });
+    io.write(need(dir, controllerName, f, 'rdma.max'), 'rdma.max', rdmaLine(device, limits), { field: f });
   }
 }
 
 // ---- devices -----------------------------------------------------------------
 
 export function setDevicesV1(io: CgroupFiles, dir: string | undefined, rules: DeviceRule[], verify: boolean): void {
-  applyDevicesV1(io, need(dir, 'devices', `${R}/devices`), rules, verify);
+  applyDevicesV1(io, need(dir, 'devices', `${R}/devices`, 'devices.allow'), rules, verify);
 }

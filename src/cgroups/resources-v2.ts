@@ -162,7 +162,7 @@ export function setIoV2(io: CgroupFiles, dir: string, r: Resources, warnings: st
   }
   for (const [key, name] of throttles) {
     (b[key] ?? []).forEach((t, i) => {
-      writeV2(io, dir, 'io.max', `${t.major}:${t.minor} ${name}=${BigInt(t.rate).toString()}`, `${R}/blockIO/${key}/${i}`);
+      writeV2(io, dir, 'io.max', `${t.major}:${t.minor} ${name}=${BigInt(t.rate ?? 0).toString()}`, `${R}/blockIO/${key}/${i}`);
     });
   }
 }

@@ -12,13 +12,14 @@ import {
   killPids,
   mkdirTracked,
   readPidsRecursive,
-  removeCreated,
+  removeContainerCgroups,
   removeDirs,
+  runningInUserNamespace,
   waitUntil,
 } from './common.js';
 import { effectiveDeviceRules } from './devices.js';
 import { CgroupFiles, errnoOf, joinPath, parseU64, sleepSync } from './fsio.js';
-import type { ApplyOptions, CgroupManager, CgroupManagerOptions, SavedCgroup } from './manager.js';
+import type { ApplyOptions, CgroupManager, CgroupManagerOptions, DestroyOptions, OomState, SavedCgroup } from './manager.js';
 import {
   setBlkioV1,
   setCpuV1,
@@ -56,20 +57,6 @@ export const MANAGED_V1_CONTROLLERS = [
 
 const CLOCK_TICKS = 100n; // USER_HZ; runc hard-codes it too (system.GetClockTicks)
 
-let userNsCache: boolean | undefined;
-function runningInUserNamespace(): boolean {
-  if (userNsCache === undefined) {
-    try {
-      // The initial user namespace maps the whole range (user_namespaces(7)).
-      const m = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
-      userNsCache = !(m[0] === '0' && m[1] === '0' && m[2] === '4294967295');
-    } catch {
-      userNsCache = false;
-    }
-  }
-  return userNsCache;
-}
-
 export class V1Manager implements CgroupManager {
   readonly saved: SavedCgroup;
   private readonly io: CgroupFiles;
@@ -99,7 +86,7 @@ export class V1Manager implements CgroupManager {
       for (const [key, dir] of Object.entries(this.saved.paths)) {
         const now = mkdirTracked(dir);
         made.push(...now);
-        if (key.split(',').includes('cpuset')) this.cpusetInherit(dir, now);
+        if (key.split(',').includes('cpuset')) this.cpusetInherit(key, dir, now);
       }
     } catch (err) {
       removeDirs(made);
@@ -110,12 +97,20 @@ export class V1Manager implements CgroupManager {
   }
 
   // A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks
-  // (ENOSPC) until they are set: copy them from the parent, top-down, for
-  // every directory we made and for the leaf (fs/cpuset.go cpusetEnsureParent
-  // / cpusetCopyIfNeeded). apply() later narrows them to the config's values.
-  private cpusetInherit(leaf: string, made: string[]): void {
-    const dirs = [...made];
-    if (!dirs.includes(leaf)) dirs.push(leaf);
+  // (ENOSPC) until they are set: copy them from the parent, top-down, into
+  // every level below the mount point that is still empty, pre-existing
+  // parents included (fs/cpuset.go cpusetEnsureParent / cpusetCopyIfNeeded).
+  // apply() later narrows the leaf to the config's values.
+  private cpusetInherit(key: string, leaf: string, made: string[]): void {
+    const mount = this.saved.mountpoints?.[key];
+    const dirs: string[] = [];
+    if (mount !== undefined && leaf.startsWith(mount + '/')) {
+      let cur = mount;
+      for (const seg of leaf.slice(mount.length + 1).split('/')) dirs.push((cur = joinPath(cur, seg)));
+    } else {
+      dirs.push(...made);
+      if (!dirs.includes(leaf)) dirs.push(leaf);
+    }
     for (const d of dirs) {
       const parent = d.slice(0, d.lastIndexOf('/')) || '/';
       for (const file of ['cpuset.cpus', 'cpuset.mems']) {
@@ -136,17 +131,20 @@ export class V1Manager implements CgroupManager {
     const r: Resources = resources ?? {};
     const warnings: string[] = [];
     if (r.unified !== undefined && Object.keys(r.unified).length > 0) {
-      throw new RuntimeError(Codes.CgroupResource, 'cannot apply /linux/resources/unified: unified resources need cgroup v2, this host uses cgroup v1', {
+      // runc fs driver: ErrV1NoUnified. On hybrid hosts the cgroup2 mount
+      // is for membership only; its controllers are bound to v1.
+      const host = this.saved.mode === 'hybrid' ? 'this host is cgroup v1 hybrid (its cgroup2 mount carries no resource controllers)' : 'this host uses cgroup v1';
+      throw new RuntimeError(Codes.CgroupResource, `cannot apply /linux/resources/unified: unified resources need cgroup v2, ${host}`, {
         field: '/linux/resources/unified',
-        hint: 'remove linux.resources.unified or run on a cgroup v2 host',
+        hint: 'express the limits with the v1 fields of linux.resources (memory, cpu, pids, blockIO...) or run on a cgroup v2 host',
       });
     }
     const io = this.io;
-    const rules = effectiveDeviceRules(r.devices, opts.linuxDevicePaths);
+    const rules = opts.skipDevices ? [] : effectiveDeviceRules(r.devices, opts.linuxDevicePaths);
     // Order of runc's fs/fs.go subsystems list.
     setCpusetV1(io, this.dir('cpuset'), r);
     const inUserNS = this.opts.inUserNamespace ?? runningInUserNamespace();
-    if (!inUserNS) setDevicesV1(io, this.dir('devices'), rules, this.opts.verifyDevices ?? true);
+    if (!inUserNS && !opts.skipDevices) setDevicesV1(io, this.dir('devices'), rules, this.opts.verifyDevices ?? true);
     setMemoryV1(io, this.dir('memory'), r, warnings);
     setCpuV1(io, this.dir('cpu'), r);
     setPidsV1(io, this.dir('pids'), r);
@@ -271,18 +269,15 @@ export class V1Manager implements CgroupManager {
     return true;
   }
 
-  destroy(): void {
+  destroy(opts: DestroyOptions = {}): string[] {
     const dirs = this.allDirs();
-    if (!dirs.some((d) => fs.existsSync(d))) return;
+    if (!dirs.some((d) => fs.existsSync(d))) return removeContainerCgroups(dirs, this.saved.created);
     try {
       this.thaw();
     } catch {
       // a missing freezer.state is fine here
     }
-    // Only a cgroup the container owns is emptied: a pre-existing leaf may be
-    // shared with processes that are not the container's.
-    const ownsLeaf = dirs.some((d) => this.saved.created.includes(d));
-    if (ownsLeaf) {
+    if (opts.killAll) {
       try {
         this.signalAll(SIGKILL);
       } catch {
@@ -290,15 +285,22 @@ export class V1Manager implements CgroupManager {
       }
       waitUntil(() => this.pids().length === 0, 2000);
     }
-    removeCreated(this.saved.created);
+    return removeContainerCgroups(dirs, this.saved.created);
   }
 
   oomKillCount(): number {
+    return this.oomState().kills;
+  }
+
+  // memory.oom_control: oom_kill counts kills (Linux >= 4.13), under_oom is
+  // 1 while the cgroup is out of memory, which with the OOM killer disabled
+  // (oom_kill_disable 1) is the only sign of an OOM.
+  oomState(): OomState {
     const d = this.dir('memory');
-    if (d === undefined) return 0;
-    const text = this.io.readOptional(d, 'memory.oom_control');
-    if (text === undefined) return 0;
-    return Number(parseFlatKeyed(text).get('oom_kill') ?? 0n);
+    const text = d === undefined ? undefined : this.io.readOptional(d, 'memory.oom_control');
+    if (text === undefined) return { kills: 0, underOom: false, killerDisabled: false };
+    const m = parseFlatKeyed(text);
+    return { kills: Number(m.get('oom_kill') ?? 0n), underOom: m.get('under_oom') === 1n, killerDisabled: m.get('oom_kill_disable') === 1n };
   }
 
   stats(): CgroupStats {

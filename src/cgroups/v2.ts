@@ -6,10 +6,11 @@ import * as fs from 'node:fs';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';
-import { SIGKILL, killPids, mkdirTracked, readPidsRecursive, removeCreated, removeDirs, waitUntil } from './common.js';
-import { applyDevicesV2, effectiveDeviceRules } from './devices.js';
+import { SIGKILL, killPids, mkdirTracked, readPidsRecursive, removeContainerCgroups, removeDirs, runningInUserNamespace, waitUntil } from './common.js';
+import { effectiveDeviceRules } from './devices.js';
+import { applyDevicesV2 } from './devices-v2.js';
 import { CgroupFiles, joinPath, parseU64 } from './fsio.js';
-import type { ApplyOptions, CgroupManager, CgroupManagerOptions, SavedCgroup } from './manager.js';
+import type { ApplyOptions, CgroupManager, CgroupManagerOptions, DestroyOptions, OomState, SavedCgroup } from './manager.js';
 import {
   setCpuV2,
   setCpusetV2,
@@ -121,12 +122,14 @@ export class V2Manager implements CgroupManager {
     const warnings: string[] = [];
     const io = this.io;
     const d = this.dir;
-    const rules = effectiveDeviceRules(r.devices, opts.linuxDevicePaths);
+    const rules = opts.skipDevices ? [] : effectiveDeviceRules(r.devices, opts.linuxDevicePaths);
     setPidsV2(io, d, r);
     setMemoryV2(io, d, r, warnings);
     setIoV2(io, d, r, warnings);
     setCpuV2(io, d, r, warnings);
-    warnings.push(...applyDevicesV2(rules));
+    if (!opts.skipDevices) {
+      warnings.push(...applyDevicesV2(d, rules, { loader: this.opts.deviceFilterLoader, inUserNamespace: this.opts.inUserNamespace ?? runningInUserNamespace() }));
+    }
     setCpusetV2(io, d, r);
     setHugetlbV2(io, d, r);
     setRdmaV2(io, d, r);
@@ -230,15 +233,15 @@ export class V2Manager implements CgroupManager {
     return this.waitFrozen(1000);
   }
 
-  destroy(): void {
+  destroy(opts: DestroyOptions = {}): string[] {
     const d = this.dir;
-    if (!fs.existsSync(d)) return;
+    if (!fs.existsSync(d)) return removeContainerCgroups([d], this.saved.created);
     try {
       this.thaw();
     } catch {
       // not fatal for removal
     }
-    if (this.saved.created.includes(d)) {
+    if (opts.killAll) {
       try {
         this.signalAll(SIGKILL);
       } catch {
@@ -250,13 +253,19 @@ export class V2Manager implements CgroupManager {
         return this.pids().length === 0;
       }, 2000);
     }
-    removeCreated(this.saved.created);
+    return removeContainerCgroups([d], this.saved.created);
   }
 
   oomKillCount(): number {
+    return this.oomState().kills;
+  }
+
+  // memory.events oom_kill (what runc's notifyOnOOMV2 watches); v2 cannot
+  // disable the OOM killer, so there is no "under OOM" state to report.
+  oomState(): OomState {
     const text = this.io.readOptional(this.dir, 'memory.events');
-    if (text === undefined) return 0;
-    return Number(parseFlatKeyed(text).get('oom_kill') ?? 0n);
+    const kills = text === undefined ? 0 : Number(parseFlatKeyed(text).get('oom_kill') ?? 0n);
+    return { kills, underOom: false, killerDisabled: false };
   }
 
   stats(): CgroupStats {

@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { DeviceFilter } from '../../../src/cgroups/devicefilter.js';
+import type { DeviceFilterLoader } from '../../../src/cgroups/devices-v2.js';
 import { type CgroupLayout, detectLayout } from '../../../src/cgroups/layout.js';
 
 export function tempRoot(): string {
@@ -146,4 +148,15 @@ export function fakeV2Layout(root: string, opts: { ownPath?: string; controllers
   populateV2(mp, opts.controllers === undefined ? {} : { 'cgroup.controllers': opts.controllers });
   const mi = `30 23 0:27 / ${mp} rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n`;
   return detectLayout(mi, `0::${opts.ownPath ?? '/user.slice/user-0.slice/session-1.scope'}\n`);
+}
+
+// Stands in for bpf(2): records the filters a v2 manager attaches, or fails
+// like the kernel would.
+export class RecordingLoader implements DeviceFilterLoader {
+  attached: Array<{ dir: string; filter: DeviceFilter }> = [];
+  fail: Error | undefined;
+  attach(dir: string, filter: DeviceFilter): void {
+    if (this.fail) throw this.fail;
+    this.attached.push({ dir, filter });
+  }
 }

@@ -4,7 +4,7 @@ import {
   convertCPUSharesToCgroupV2Value,
   convertMemorySwapToCgroupV2Value,
 } from '../../../src/cgroups/convert.js';
-import { DeviceEmulator, effectiveDeviceRules, isDefaultDeviceRuleSet, ruleString } from '../../../src/cgroups/devices.js';
+import { DeviceEmulator, ruleString } from '../../../src/cgroups/devices.js';
 import { mergeResources } from '../../../src/cgroups/manager.js';
 import { hugePageSizesFrom, stringifyWithBigInt } from '../../../src/cgroups/stats.js';
 
@@ -43,7 +43,7 @@ test('memory swap → memory.swap.max', (t) => {
   t.deepEqual(convertMemorySwapToCgroupV2Value(50, 100), { error: 'memory+swap limit should be >= memory limit' });
 });
 
-test('mergeResources: update fields win, others are kept', (t) => {
+test('mergeResources: update fields win, others are kept (runc update semantics)', (t) => {
   const old = {
     memory: { limit: 100, swap: 200 },
     cpu: { quota: 50000, period: 100000, cpus: '0-1' },
@@ -52,6 +52,11 @@ test('mergeResources: update fields win, others are kept', (t) => {
     hugepageLimits: [{ pageSize: '2MB', limit: 1 }, { pageSize: '1GB', limit: 2 }],
     unified: { 'memory.high': '1', 'pids.max': '5' },
     rdma: { a: { hcaHandles: 1 } },
+    blockIO: {
+      weight: 100,
+      weightDevice: [{ major: 8, minor: 0, weight: 200, leafWeight: 300 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }],
+    },
   };
   const merged = mergeResources(old, {
     memory: { limit: 300 },
@@ -59,19 +64,33 @@ test('mergeResources: update fields win, others are kept', (t) => {
     hugepageLimits: [{ pageSize: '2MB', limit: 9 }],
     unified: { 'memory.high': '2' },
     rdma: { b: { hcaObjects: 3 } },
+    devices: [{ allow: true, access: 'rwm' }],
+    blockIO: {
+      weightDevice: [{ major: 8, minor: 0, weight: 500 }, { major: 8, minor: 16, weight: 50 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 7 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 16, rate: 9 }],
+    },
   });
   t.deepEqual(merged, {
-    devices: [{ allow: false, access: 'rwm' }],
+    devices: [{ allow: false, access: 'rwm' }], // update never changes device rules (runc SkipDevices)
     memory: { limit: 300, swap: 200 },
     cpu: { quota: 50000, period: 200000, cpus: '0-1' },
     pids: { limit: 10 },
+    blockIO: {
+      weight: 100,
+      // upserted by major:minor (runc upsertWeightDevice / upsertThrottleDevice)
+      weightDevice: [{ major: 8, minor: 0, weight: 500, leafWeight: 300 }, { major: 8, minor: 16, weight: 50 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 7 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 16, rate: 9 }],
+    },
     hugepageLimits: [{ pageSize: '2MB', limit: 9 }, { pageSize: '1GB', limit: 2 }],
     rdma: { a: { hcaHandles: 1 }, b: { hcaObjects: 3 } },
-    unified: { 'memory.high': '2', 'pids.max': '5' },
+    unified: { 'memory.high': '2' }, // replaced, as runc assigns r.Unified
   });
   t.deepEqual(old.memory, { limit: 100, swap: 200 }, 'inputs are not mutated');
+  t.deepEqual(old.blockIO.weightDevice, [{ major: 8, minor: 0, weight: 200, leafWeight: 300 }]);
   t.deepEqual(mergeResources(undefined, { pids: { limit: 1 } }), { pids: { limit: 1 } });
-  t.deepEqual(mergeResources({ pids: { limit: 1 } }, undefined), { pids: { limit: 1 } });
+  t.deepEqual(mergeResources({ pids: { limit: 1 }, unified: { 'pids.max': '3' } }, undefined), { pids: { limit: 1 } });
 });
 
 test('device emulator: runc semantics', (t) => {
@@ -86,9 +105,6 @@ test('device emulator: runc semantics', (t) => {
   t.deepEqual([...f.rules.entries()], [['c:1:3', 7]]);
   f.apply({ type: 'c', major: 1, minor: 3, access: 'w', allow: false });
   t.deepEqual(f.transition(new DeviceEmulator()).map(ruleString), ['c 1:3 rm']);
-  t.true(isDefaultDeviceRuleSet(effectiveDeviceRules(undefined)));
-  t.true(isDefaultDeviceRuleSet(effectiveDeviceRules([{ allow: false, access: 'rwm' }])));
-  t.false(isDefaultDeviceRuleSet(effectiveDeviceRules([{ allow: true, type: 'b', major: 8, minor: 0, access: 'r' }])));
 });
 
 test('huge page size names and bigint JSON', (t) => {

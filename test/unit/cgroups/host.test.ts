@@ -68,7 +68,8 @@ hostTest('real cgroups: create, join, limit, freeze, destroy', async (t) => {
   t.true(stats.memory.usage.limit > 0n);
   t.is(m.oomKillCount(), 0);
 
-  m.destroy();
+  // the child is not in a pid namespace of its own: kill the whole cgroup
+  m.destroy({ killAll: true });
   await exited;
   t.is(child.signalCode, 'SIGKILL');
   for (const d of Object.values(m.saved.paths)) t.false(fs.existsSync(d), `${d} removed`);

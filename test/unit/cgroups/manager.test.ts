@@ -101,19 +101,39 @@ test('destroy removes sub-cgroups the container made inside its own', (t) => {
   t.false(fs.existsSync(`${root}/pids/c1`));
 });
 
-test('a pre-existing leaf is neither killed nor removed', (t) => {
+test('a pre-existing leaf in use is neither killed nor removed; an empty one is removed (runc RemovePaths)', (t) => {
   const root = tempRoot();
   t.teardown(() => rmrf(root));
-  const m = newCgroupManager(fakeV1Layout(root, { keys: ['devices', 'pids'] }), { kind: 'absolute', path: '/c1' }, 'c1');
+  const layout = fakeV1Layout(root, { keys: ['devices', 'pids'] });
+  const m = newCgroupManager(layout, { kind: 'absolute', path: '/c1' }, 'c1');
   fs.mkdirSync(`${root}/pids/c1`);
   fs.mkdirSync(`${root}/devices/c1`);
-  // A pid that is certainly not ours to kill: the leaf was not created by us.
+  // A pid that is certainly not ours to kill: another container's, say.
   fs.writeFileSync(`${root}/pids/c1/cgroup.procs`, '1\n');
   m.create();
   t.deepEqual(m.saved.created, []);
   t.deepEqual(m.pids(), [1]);
-  m.destroy();
-  t.true(fs.existsSync(`${root}/pids/c1`));
+  const notes = m.destroy();
+  t.true(fs.existsSync(`${root}/pids/c1`), 'in use: left');
+  t.false(fs.existsSync(`${root}/devices/c1`), 'empty: removed like runc does, so the last sharer cleans up');
+  t.is(notes.length, 1);
+  t.regex(notes[0] ?? '', /still has 1 process\(es\).*left in place/);
+});
+
+test('destroy removes parents it made only when empty, never another container\'s cgroup', (t) => {
+  const root = tempRoot();
+  t.teardown(() => rmrf(root));
+  const layout = fakeV1Layout(root, { keys: ['devices', 'pids'] });
+  const a = newCgroupManager(layout, { kind: 'absolute', path: '/pod/a' }, 'a');
+  a.create();
+  const b = newCgroupManager(layout, { kind: 'absolute', path: '/pod/b' }, 'b');
+  b.create();
+  t.true(a.saved.created.includes(`${root}/pids/pod`));
+  t.deepEqual(a.destroy(), []);
+  t.false(fs.existsSync(`${root}/pids/pod/a`));
+  t.true(fs.existsSync(`${root}/pids/pod/b`), 'the sibling is untouched');
+  b.destroy();
+  t.true(fs.existsSync(`${root}/pids/pod`), 'b did not make /pod: kept');
 });
 
 test('create failure unwinds what it made and names the path', (t) => {

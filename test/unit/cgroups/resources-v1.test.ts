@@ -178,11 +178,12 @@ test('cpu: shares, period, burst, quota, idle, realtime', (t) => {
     cpu: { shares: 512, period: 50000, quota: 25000, burst: 10000, idle: 0, realtimePeriod: 1000000, realtimeRuntime: 950000 },
   });
   t.deepEqual(writes(env), [
+    // leaving SCHED_IDLE first: cpu.shares is refused while cpu.idle is 1
+    ['cpu/c1/cpu.idle', '0'],
     ['cpu/c1/cpu.shares', '512'],
     ['cpu/c1/cpu.cfs_period_us', '50000'],
     ['cpu/c1/cpu.cfs_burst_us', '10000'],
     ['cpu/c1/cpu.cfs_quota_us', '25000'],
-    ['cpu/c1/cpu.idle', '0'],
     // old runtime*period (0) < new: period first
     ['cpu/c1/cpu.rt_period_us', '1000000'],
     ['cpu/c1/cpu.rt_runtime_us', '950000'],
@@ -295,15 +296,18 @@ test('network classID and priorities, rdma', (t) => {
   ]);
 });
 
-test('a controller that is not mounted: error names the field', (t) => {
+test('a controller that is not mounted: error names the field and the file', (t) => {
   // Like this host: no net_cls, net_prio or hugetlb v1 hierarchy.
   const env = setup(t, ['devices', 'memory']);
   const e = t.throws(() => env.m.apply({ network: { classID: 1 } }), { instanceOf: RuntimeError });
   t.is(e?.code, Codes.CgroupResource);
   t.is(e?.field, '/linux/resources/network/classID');
-  t.regex(e?.message ?? '', /net_cls cgroup controller is not mounted/);
+  t.regex(e?.message ?? '', /net_cls cgroup controller is not mounted on this host, so there is no net_cls.classid to write/);
   const h = t.throws(() => env.m.apply({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), { instanceOf: RuntimeError });
-  t.is(h?.field, '/linux/resources/hugepageLimits');
+  t.is(h?.field, '/linux/resources/hugepageLimits/0');
+  t.regex(h?.message ?? '', /hugetlb\.2MB\.limit_in_bytes/);
+  const c = t.throws(() => env.m.apply({ cpu: { quota: 1000 } }), { instanceOf: RuntimeError });
+  t.regex(c?.message ?? '', /^cannot apply \/linux\/resources\/cpu\/quota: .*cpu\.cfs_quota_us/);
 });
 
 test('a missing knob: error names field and file', (t) => {

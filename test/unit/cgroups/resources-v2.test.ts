@@ -4,25 +4,29 @@ import type { WriteRecord } from '../../../src/cgroups/fsio.js';
 import { type CgroupManager, newCgroupManager } from '../../../src/cgroups/manager.js';
 import { Codes } from '../../../src/errors/codes.js';
 import { RuntimeError } from '../../../src/errors/runtime-error.js';
-import { fakeV2Layout, populateV2, rmrf, tempRoot } from './_fake-cgroupfs.js';
+import { disassemble } from '../../../src/cgroups/devicefilter.js';
+import { BpfError } from '../../../src/sys/bpf.js';
+import { RecordingLoader, fakeV2Layout, populateV2, rmrf, tempRoot } from './_fake-cgroupfs.js';
 
 interface Env {
   root: string;
   dir: string;
   m: CgroupManager;
   log: WriteRecord[];
+  bpf: RecordingLoader;
 }
 
 function setup(t: { teardown: (f: () => void) => void }, overrides: Record<string, string> = {}, cgPath = '/c1'): Env {
   const root = tempRoot();
   t.teardown(() => rmrf(root));
   const log: WriteRecord[] = [];
-  const m = newCgroupManager(fakeV2Layout(root), { kind: 'absolute', path: cgPath }, 'c1', { log });
+  const bpf = new RecordingLoader();
+  const m = newCgroupManager(fakeV2Layout(root), { kind: 'absolute', path: cgPath }, 'c1', { log, deviceFilterLoader: bpf, inUserNamespace: false });
   m.create();
   const dir = m.saved.paths['unified'] as string;
   populateV2(dir, overrides);
   log.length = 0;
-  return { root, dir, m, log };
+  return { root, dir, m, log, bpf };
 }
 
 const writes = (env: Env): string[][] => env.log.map((w) => [w.path.slice(env.dir.length + 1), w.value]);
@@ -99,8 +103,11 @@ test('every resource lands in the right v2 file with runc conversions', (t) => {
     ['rdma.max', 'mlx5_1 hca_handle=3'],
     ['memory.high', '90000000'],
   ]);
-  t.is(warnings.length, 1);
-  t.regex(warnings[0] ?? '', /not enforced on cgroup v2/);
+  t.deepEqual(warnings, []);
+  // The default device rules went to the eBPF filter: deny by default.
+  t.is(env.bpf.attached.length, 1);
+  t.is(env.bpf.attached[0]?.dir, env.dir);
+  t.false(env.bpf.attached[0]?.filter.defaultAllow);
 });
 
 test('memory swap conversion cases (ConvertMemorySwapToCgroupV2Value)', (t) => {
@@ -181,17 +188,50 @@ test('settings v2 cannot express are ignored with warnings', (t) => {
   }
 });
 
-test('custom device rules are refused on v2 until the eBPF filter exists', (t) => {
+test('device rules become an eBPF filter attached to the cgroup', (t) => {
   const env = setup(t);
-  const e = t.throws(
-    () => env.m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }] }),
-    { instanceOf: RuntimeError },
-  );
-  t.is(e?.message, 'device rules on cgroup v2 are not implemented yet');
+  const w = env.m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }] });
+  t.deepEqual(w, []);
+  const f = env.bpf.attached[0]?.filter;
+  t.truthy(f);
+  t.false(f?.defaultAllow);
+  const text = disassemble(f?.insns ?? []).join('\n');
+  t.regex(text, /JNEImm dst: r4 imm: 10 /);
+  t.regex(text, /JNEImm dst: r5 imm: 229 /);
+  // linux.devices paths drop the default rule of the same path
+  env.m.apply({});
+  env.m.apply({}, { linuxDevicePaths: ['/dev/null'] });
+  t.is((env.bpf.attached[1]?.filter.exceptions ?? 0) - (env.bpf.attached[2]?.filter.exceptions ?? 0), 1);
+  // update leaves the filter alone
+  env.m.apply({ pids: { limit: 5 } }, { skipDevices: true });
+  t.is(env.bpf.attached.length, 3);
+});
+
+test('a filter that cannot be attached is an error naming the cgroup, unless nothing is denied', (t) => {
+  const env = setup(t);
+  env.bpf.fail = new BpfError('bpf(BPF_PROG_LOAD)', 'EPERM', 1);
+  const e = t.throws(() => env.m.apply({}), { instanceOf: RuntimeError });
+  t.is(e?.code, Codes.CgroupDevices);
   t.is(e?.field, '/linux/resources/devices');
-  // Rules the defaults already grant are still "default".
-  const w = env.m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+  t.is(e?.path, env.dir);
+  t.is(e?.errno, 'EPERM');
+  t.regex(e?.message ?? '', /eBPF device filter/);
+  t.regex(e?.hint ?? '', /CAP_BPF/);
+  // runc canSkipEBPFError: an allow-all rule set loses nothing
+  const w = env.m.apply({ devices: [{ allow: true, access: 'rwm' }] });
   t.is(w.length, 1);
+  t.regex(w[0] ?? '', /not enforced/);
+});
+
+test('in a user namespace a failing filter is a warning (runc canSkipEBPFError)', (t) => {
+  const root = tempRoot();
+  t.teardown(() => rmrf(root));
+  const bpf = new RecordingLoader();
+  bpf.fail = new BpfError('bpf(BPF_PROG_LOAD)', 'EPERM', 1);
+  const m = newCgroupManager(fakeV2Layout(root), { kind: 'absolute', path: '/c1' }, 'c1', { deviceFilterLoader: bpf, inUserNamespace: true });
+  m.create();
+  populateV2(m.saved.paths['unified'] as string);
+  t.is(m.apply({}).length, 1);
 });
 
 test('a controller not enabled for the cgroup: error names field, file and controller', (t) => {

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Run the cgroup test suites on a pure cgroup v2 host: a throwaway QEMU guest
+# started by ../shared/tools/v2vm.sh (Debian's kernel booted with
+# cgroup_no_v1=all, the host's root shared read-only). The guest is emulated
+# (no usable KVM here); see "Cgroups" in README.md for the last results.
+#
+# Usage: test/v2/run-in-guest.sh [ava test files...]   (root; after `make build bundles`)
+# Default files: the cgroup integration suites and the host-level unit test.
+# The built tree (dist, bin, bundles) is copied to a private directory first,
+# so that a rebuild in the checkout during the (minutes long) run cannot pull
+# the files from under the guest. Prints ava's TAP output and
+# "cgroup v2 guest: N passed, N failed, N skipped in Ns"; exits non-zero on
+# any failure. Env: V2VM (path to v2vm.sh), V2VM_TIMEOUT (seconds, 3600).
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd -P)
+V2VM=${V2VM:-$ROOT/../shared/tools/v2vm.sh}
+BUN=$ROOT/node_modules/@oven/bun-linux-x64/bin/bun
+[ "$(id -u)" = 0 ] || { echo "run-in-guest: needs root (qemu shares / over 9p)" >&2; exit 2; }
+[ -x "$V2VM" ] || { echo "run-in-guest: $V2VM not found (set V2VM)" >&2; exit 2; }
+[ -f dist/bundle/main.js ] && [ -x bin/runt-init ] && [ -x bin/reaper ] && [ -x bundles/busybox/rootfs/bin/busybox ] &&
+  [ -f dist/test/integration/cgroups-resources.test.js ] || { echo "run-in-guest: build first (make build bundles)" >&2; exit 2; }
+if [ $# -gt 0 ]; then files=("$@"); else
+  files=(dist/test/integration/cgroups-*.test.js dist/test/integration/cgroup-membership.test.js dist/test/unit/cgroups/host.test.js)
+fi
+
+# /var/tmp is on the host's root, which the guest sees; --share makes it writable there.
+snap=$(mktemp -d /var/tmp/runt-v2.XXXXXX)
+out=$(mktemp)
+trap 'rm -rf "$snap" "$out"' EXIT
+mkdir -p "$snap/test"
+cp -a dist bin bundles package.json "$snap/"
+cp -a test/v2 "$snap/test/"
+ln -s "$ROOT/node_modules" "$snap/node_modules"
+printf '#!%s\nimport "%s/dist/bundle/main.js";\n' "$BUN" "$snap" > "$snap/bin/runt"
+
+start=$(date +%s)
+# Inside: test/v2/guest-suite.sh (checks the guest is cgroup v2, runs ava,
+# fails on anything the tests left behind).
+V2VM_TIMEOUT=${V2VM_TIMEOUT:-3600} "$V2VM" --share "$snap" --cwd "$snap" -- test/v2/guest-suite.sh "${files[@]}" | tee "$out"
+status=${PIPESTATUS[0]}
+secs=$(( $(date +%s) - start ))
+pass=$(grep -c '^ok ' "$out" || true)
+fail=$(grep -c '^not ok ' "$out" || true)
+skip=$(grep -Ec '^ok .*# SKIP' "$out" || true)
+echo "cgroup v2 guest: $((pass - skip)) passed, $fail failed, $skip skipped in ${secs}s"
+exit "$status"

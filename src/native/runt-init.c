@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -67,6 +69,7 @@
 #define R_MOUNT_ATTR_IDMAP 0x00100000
 #define R_RESOLVE_NO_MAGICLINKS 0x02
 #define R_RESOLVE_IN_ROOT 0x10
+#define R_RESOLVE_NO_SYMLINKS 0x04
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -327,6 +330,9 @@ static int create_in_parent(const char *path, int create, int depth)
     *slash = 0;
     parent = resolve_in_root(tmp, 'd', depth + 1);
     base = slash + 1;
+    /* e.g. a dangling symlink on the way: it is not followed out of the root */
+    if (parent < 0)
+      fail("openat2", errno, path, "resolve %s inside the rootfs (a dangling symlink on the way?)", tmp);
   }
   if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0 || base[0] == 0)
     fail(NULL, EINVAL, path, "refusing to create %s", path);
@@ -521,6 +527,22 @@ static void join_namespaces(int first, int last)
 
 /* ---------- in-container operations ---------- */
 
+/* proc and sysfs go only on an ordinary directory reached without a
+ * symlink, as in runc ("must be mounted on ordinary directory"): an image
+ * that redirects /proc would get what the runtime later writes there
+ * (CVE-2019-16884). */
+static void check_ordinary_dir(const char *fstype, const char *dest)
+{
+  const char *rel = dest;
+  while (*rel == '/')
+    rel++;
+  int fd = sys_openat2(rootfs_fd, *rel ? rel : ".", O_PATH | O_CLOEXEC, R_RESOLVE_IN_ROOT | R_RESOLVE_NO_SYMLINKS);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+    fail("openat2", fd < 0 ? errno : ENOTDIR, dest, "filesystem %s must be mounted on an ordinary directory; %s is a symlink or not a directory", fstype, dest);
+  close(fd);
+}
+
 static void do_mount(const struct op *o)
 {
   const char *src = S(o, 0), *dest = S(o, 1), *fstype = S(o, 2), *data = S(o, 4);
@@ -528,6 +550,8 @@ static void do_mount(const struct op *o)
   int create = (int) I(o, 5);
   unsigned long remount = (unsigned long) I(o, 6);
   int fd = open_target(dest, create);
+  if (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0)
+    check_ordinary_dir(fstype, dest);
   char target[64];
   fd_path(target, sizeof target, fd);
   if (mount(src, target, fstype, flags, data[0] ? data : NULL) < 0)
@@ -593,10 +617,20 @@ static void do_mknod(const struct op *o)
     fail("unlinkat", errno, dest, "replace %s", dest);
   if (mknodat(dfd, base, mode, dev) < 0)
     fail("mknodat", errno, dest, "create device %s", dest);
-  if (fchownat(dfd, base, (uid_t) I(o, 4), (gid_t) I(o, 5), AT_SYMLINK_NOFOLLOW) < 0)
+  /* chown and chmod the node we made, through an fd, never what a racing
+   * process put in its place: fchmodat(2) follows a symlink, and before
+   * pivot_root an absolute one leads to the host */
+  int nfd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat nst;
+  if (nfd < 0 || fstat(nfd, &nst) < 0 || (nst.st_mode & S_IFMT) != (mode & S_IFMT))
+    fail("openat", nfd < 0 ? errno : EEXIST, dest, "device %s was replaced while it was created", dest);
+  if (fchownat(nfd, "", (uid_t) I(o, 4), (gid_t) I(o, 5), AT_EMPTY_PATH) < 0)
     fail("fchownat", errno, dest, "chown device %s", dest);
-  if (fchmodat(dfd, base, mode & 07777, 0) < 0)
-    fail("fchmodat", errno, dest, "chmod device %s", dest);
+  char np[64];
+  fd_path(np, sizeof np, nfd);
+  if (chmod(np, mode & 07777) < 0)
+    fail("chmod", errno, dest, "chmod device %s", dest);
+  close(nfd);
   close(dfd);
   close(parent);
 }
@@ -664,7 +698,7 @@ static void run_hook(const struct op *o)
     struct pollfd p = { pfd, POLLIN, 0 };
     int r;
     do
-      r = poll(&p, 1, (int) (timeout * 1000));
+      r = poll(&p, 1, timeout > INT_MAX / 1000 ? INT_MAX : (int) (timeout * 1000));
     while (r < 0 && errno == EINTR);
     if (r == 0) {
       kill(pid, SIGKILL);
@@ -746,9 +780,13 @@ static void send_fd(int sock, int fd, const char *name)
 /* terminal: true. The pty comes from the container's own devpts; its master
  * goes to the console socket, its slave becomes our stdio and controlling
  * terminal, and is bind mounted on /dev/console. */
+static int proxy_child_sock(void);
+
 static void do_console(const struct op *o)
 {
   int sock = (int) I(o, 0);
+  if (sock == -2)
+    sock = proxy_child_sock();
   int rows = (int) I(o, 1), cols = (int) I(o, 2);
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -771,12 +809,15 @@ static void do_console(const struct op *o)
   send_fd(sock, master, slave_path);
   close(master);
   close(sock);
-  /* /dev/console: bind the slave over a file we create if needed */
-  int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (cfd >= 0)
-    close(cfd);
-  if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    fail("mount", errno, "/dev/console", "bind %s on /dev/console", slave_path);
+  /* /dev/console: bind the slave over a file we create if needed; not for
+   * exec, whose terminal is its own (runc setupConsole(mount=false)) */
+  if (o->nfields < 4 || I(o, 3)) {
+    int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (cfd >= 0)
+      close(cfd);
+    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      fail("mount", errno, "/dev/console", "bind %s on /dev/console", slave_path);
+  }
   if (setsid() < 0 && errno != EPERM)
     fail("setsid", errno, NULL, "new session for the terminal");
   if (ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -958,6 +999,9 @@ static void do_identity(const struct op *o)
       warn("cannot raise ambient capability %d: it must also be in the permitted and inheritable sets", c);
   umask(um < 0 ? 022 : (mode_t) um);
   free(groups);
+  /* a uid change resets dumpable to fs.suid_dumpable; we stay unreachable
+   * from the container until execve (CVE-2016-9962) */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static const char *env_get(char **envp, const char *name)
@@ -1019,6 +1063,14 @@ static void do_resolve_exec(const struct op *o)
   }
   if (chdir(cwd) < 0)
     fail("chdir", errno, cwd, "change to the working directory %s", cwd);
+  /* The working directory must be below our root: a cwd such as
+   * /proc/self/fd/N would reach a host directory we still hold open
+   * (CVE-2024-21626). getcwd(3) fails with ENOENT for an unreachable
+   * directory (runc verifyCwd). */
+  char wd[4096];
+  errno = 0;
+  if (!getcwd(wd, sizeof wd) || wd[0] != '/')
+    fail("getcwd", errno ? errno : ENOENT, cwd, "the working directory %s is outside the container", cwd);
   if (argc == 0)
     fail(NULL, EINVAL, NULL, "process.args is empty");
   const char *name = exec_argv[0];
@@ -1099,6 +1151,25 @@ static void reset_signals(void)
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void do_rlimit(const struct op *o)
+{
+  struct rlimit rl = { (rlim_t) I(o, 1), (rlim_t) I(o, 2) };
+  if (setrlimit((int) I(o, 0), &rl) < 0)
+    fail("setrlimit", errno, NULL, "set rlimit %lld to %llu/%llu", (long long) I(o, 0),
+         (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+}
+
+#include "process-ops.c"
+#include "netdev.c"
+#include "console-proxy.c"
+
+static int proxy_child_sock(void)
+{
+  if (proxy_sock[1] < 0)
+    fail(NULL, EINVAL, NULL, "internal: no terminal proxy");
+  return proxy_sock[1];
 }
 
 /* ---------- main ---------- */
@@ -1201,6 +1272,15 @@ static const char *step_name(int code)
   case OP_EXEC: return "exec";
   case OP_KEYRING: return "keyring";
   case OP_SETSID: return "setsid";
+  case OP_SECCOMP_LISTENER: return "seccomp-listener";
+  case OP_NET_DEVICE: return "net-device";
+  case OP_CONSOLE_PROXY: return "console";
+  case OP_PROC_WRITE: return "proc-write";
+  case OP_SCHEDULER: return "scheduler";
+  case OP_IOPRIO: return "io-priority";
+  case OP_PERSONALITY: return "personality";
+  case OP_MEMPOLICY: return "memory-policy";
+  case OP_CPU_AFFINITY: return "cpu-affinity";
   }
   return "unknown";
 }
@@ -1284,6 +1364,27 @@ int main(int argc, char **argv)
     case OP_BIND_PREPARE:
       prepare_mount(o, 0);
       break;
+    case OP_SECCOMP_LISTENER:
+      do_seccomp_listener(S(o, 0));
+      break;
+    case OP_NET_DEVICE:
+      record_net_device(o, i);
+      break;
+    case OP_RLIMIT:
+      /* exec: set on the host, before joining a user namespace, where
+       * raising a hard limit would need CAP_SYS_RESOURCE we no longer have */
+      do_rlimit(o);
+      break;
+    case OP_PROC_WRITE:
+      do_proc_write(S(o, 0), S(o, 1));
+      break;
+    case OP_CPU_AFFINITY:
+      /* execCPUAffinity.initial: before the child joins the cgroup */
+      do_cpu_affinity(o);
+      break;
+    case OP_CONSOLE_PROXY:
+      proxy_prepare();
+      break;
     case OP_CLONE: {
       int flags = (int) I(o, 0);
       int stay = (int) I(o, 1);
@@ -1295,6 +1396,14 @@ int main(int argc, char **argv)
       pid_t pid = clone(run_child, stack + stack_size, flags | SIGCHLD, NULL);
       if (pid < 0)
         fail("clone", errno, NULL, "create the container's namespaces");
+      move_net_devices(pid);
+      cur_op = i;
+      /* the agent must see EOF once the init has sent it the fd: our copy
+       * of the connection may not outlive that (we stay in run mode) */
+      if (seccomp_listener >= 0) {
+        close(seccomp_listener);
+        seccomp_listener = -1;
+      }
       char buf[32];
       int n = snprintf(buf, sizeof buf, "%d", pid);
       send_frame(FRAME_PID, buf, (uint32_t) n);
@@ -1306,6 +1415,8 @@ int main(int argc, char **argv)
       for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD)
           signal(s, SIG_IGN);
+      if (proxy_sock[0] >= 0)
+        proxy_run();
       int status;
       while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
@@ -1433,13 +1544,9 @@ static int run_child(void *arg)
       if (setdomainname(S(o, 0), strlen(S(o, 0))) < 0)
         fail("setdomainname", errno, NULL, "set domainname %s", S(o, 0));
       break;
-    case OP_RLIMIT: {
-      struct rlimit rl = { (rlim_t) I(o, 1), (rlim_t) I(o, 2) };
-      if (setrlimit((int) I(o, 0), &rl) < 0)
-        fail("setrlimit", errno, NULL, "set rlimit %lld to %llu/%llu", (long long) I(o, 0),
-             (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+    case OP_RLIMIT:
+      do_rlimit(o);
       break;
-    }
     case OP_KEYRING:
       /* a session keyring of our own, so keys never leak between containers;
        * EPERM/ENOSYS mean the kernel or a seccomp profile refuses keyrings */
@@ -1453,12 +1560,27 @@ static int run_child(void *arg)
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail("prctl", errno, NULL, "set no_new_privs");
       break;
-    case OP_SECCOMP: {
-      struct sock_fprog prog = { (unsigned short) (o->f[0].len / sizeof(struct sock_filter)), (struct sock_filter *) o->f[0].data };
-      if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned) I(o, 1), &prog) < 0)
-        fail("seccomp", errno, NULL, "install the seccomp filter");
+    case OP_SECCOMP:
+      do_seccomp(o);
       break;
-    }
+    case OP_PROC_WRITE:
+      do_proc_write(S(o, 0), S(o, 1));
+      break;
+    case OP_SCHEDULER:
+      do_scheduler(o);
+      break;
+    case OP_IOPRIO:
+      do_ioprio(o);
+      break;
+    case OP_PERSONALITY:
+      do_personality(o);
+      break;
+    case OP_MEMPOLICY:
+      do_mempolicy(o);
+      break;
+    case OP_CPU_AFFINITY:
+      do_cpu_affinity(o);
+      break;
     case OP_RESOLVE_EXEC:
       do_resolve_exec(o);
       break;

@@ -12,6 +12,9 @@ export const OP = {
   IDMAP_MOUNT: 6,
   BIND_PREPARE: 7,
   CLONE: 8,
+  SECCOMP_LISTENER: 9,
+  NET_DEVICE: 10,
+  CONSOLE_PROXY: 11,
   ATTACH_CGROUPS: 20,
   WAIT_GO: 21,
   BECOME_ROOT: 22,
@@ -44,6 +47,12 @@ export const OP = {
   EXEC: 49,
   KEYRING: 50,
   SETSID: 51,
+  PROC_WRITE: 52,
+  SCHEDULER: 53,
+  IOPRIO: 54,
+  PERSONALITY: 55,
+  MEMPOLICY: 56,
+  CPU_AFFINITY: 57,
 } as const;
 
 export type OpName = keyof typeof OP;

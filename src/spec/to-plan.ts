@@ -35,6 +35,25 @@ import {
 } from '../linux/mount-options.js';
 import { resolveRlimits } from '../linux/rlimits.js';
 import { CLONE, type Field, type OpName, type Plan, type PlanOp } from '../plan/types.js';
+import { netDeviceOps } from './net-devices.js';
+import {
+  apparmorOp,
+  checkMountLabel,
+  cpuAffinityOp,
+  dedupEnv,
+  ioPriorityOp,
+  memoryPolicyOp,
+  mountLabelData,
+  NO_LSM,
+  personalityOp,
+  schedulerOp,
+  seccompOp,
+  selinuxExecOp,
+  selinuxKeyOp,
+  type OpSpec,
+  type SeccompInstall,
+  type SecurityFacts,
+} from './process-extras.js';
 import type { Hook, Mount, NamespaceType, Spec } from './types.js';
 import { namespaceOf } from './validate.js';
 
@@ -62,9 +81,16 @@ export interface PlanContext {
   // What a bind source is on the host: decides whether a missing target is
   // created as a directory or a file.
   statSource: (p: string) => 'dir' | 'file' | 'missing';
+  // linux.seccomp compiled to BPF (src/seccomp/filter.ts); a dry run leaves
+  // it out and the plan shows the step uncompiled
+  seccomp?: SeccompInstall | undefined;
+  // the LSMs the host has; without it none is assumed
+  host?: SecurityFacts | undefined;
+  // where resctrl is mounted, if it is (linux.intelRdt)
+  resctrl?: string | undefined;
 }
 
-const NS_FLAGS: Record<NamespaceType, number> = {
+export const NS_FLAGS: Record<NamespaceType, number> = {
   user: CLONE.NEWUSER,
   mount: CLONE.NEWNS,
   pid: CLONE.NEWPID,
@@ -186,10 +212,11 @@ function fsMount(m: MountCtx, mount: Mount, dest: string): void {
   const o = parseMountOptions(mount.options);
   const type = mount.type ?? 'none';
   const source = mount.source ?? type;
+  const data = mountLabelData(o.data, m.spec.linux?.mountLabel, type);
   m.child.add(
     'MOUNT',
-    [s(source), s(dest), s(type), i(o.flags), s(o.data), i('d'.charCodeAt(0)), i(0)],
-    `mount ${type} on ${dest}${o.data ? ` (${o.data})` : ''}`,
+    [s(source), s(dest), s(type), i(o.flags), s(data), i('d'.charCodeAt(0)), i(0)],
+    `mount ${type} on ${dest}${data ? ` (${data})` : ''}`,
   );
   for (const p of o.propagation) m.child.add('PROPAGATION', [s(dest), i(p)], `set propagation of ${dest}`);
 }
@@ -303,6 +330,16 @@ function hookOp(b: PlanBuilder, phase: string, h: Hook): void {
   b.add('HOOK', [s(phase), s(h.path), i(h.timeout ?? 0), i(args.length), ...args.map(s), i(env.length), ...env.map(s)], `run ${phase} hook ${h.path}`);
 }
 
+// config-linux.md: with intelRdt set and no resctrl mounted, generate an error.
+function checkIntelRdt(resctrl: string | undefined): void {
+  if (!resctrl) {
+    throw new RuntimeError(Codes.IntelRdtConfig, 'linux.intelRdt is set but no resctrl filesystem is mounted', {
+      field: '/linux/intelRdt',
+      hint: 'Intel RDT needs a CPU with RDT (or AMD QoS) and `mount -t resctrl resctrl /sys/fs/resctrl`; or remove linux.intelRdt',
+    });
+  }
+}
+
 function hostIdOf(id: number, maps: { containerID: number; hostID: number; size: number }[] | undefined): number {
   const m = (maps ?? []).find((x) => id >= x.containerID && id < x.containerID + x.size);
   return m ? m.hostID + (id - m.containerID) : 0;
@@ -317,6 +354,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const proc = spec.process!;
   const userNs = namespaceOf(spec, 'user');
   const newUserNs = !!userNs && !userNs.path;
+  const host = ctx.host ?? NO_LSM;
+  const seccomp = linux.seccomp ? ctx.seccomp : undefined;
+  const addOp = (b: PlanBuilder, op: OpSpec | undefined): void => {
+    if (op) b.add(op.name, op.fields, op.text);
+  };
+  checkMountLabel(linux.mountLabel, host);
+  if (linux.intelRdt) checkIntelRdt(ctx.resctrl);
 
   // ---- stage 0, on the host
   stage0.add('PRESERVE_FDS', [i(ctx.preserveFds)], `pass ${ctx.preserveFds} extra fds to the container`);
@@ -325,6 +369,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const rootUid = newUserNs ? hostIdOf(0, linux.uidMappings) : 0;
   const rootGid = newUserNs ? hostIdOf(0, linux.gidMappings) : 0;
   stage0.add('EXEC_FIFO', [s(ctx.fifoPath), i(rootUid), i(rootGid)], `create the exec fifo ${ctx.fifoPath}`);
+  if (seccomp?.notify && seccomp.listenerPath) stage0.add('SECCOMP_LISTENER', [s(seccomp.listenerPath)], `connect to the seccomp agent at ${seccomp.listenerPath}`);
+  for (const op of netDeviceOps(spec)) addOp(stage0, op);
+  // a foreground run with a terminal and no console socket: runt-init stays
+  // and relays the pty between our stdio and the container (runc tty.go)
+  const relayTty = !!proc.terminal && ctx.consoleSocketFd === undefined && ctx.stay;
+  if (relayTty) stage0.add('CONSOLE_PROXY', [], 'relay the pty between our stdio and the container (no console socket)');
   const stage0Head = stage0.ops.length; // preparation goes here, before the joins
   let cloneFlags = 0;
   let unshareAfter = 0;
@@ -357,11 +407,17 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   child.add('SETSID', [], 'start a new session');
   if (ctx.cgroupProcs.length) child.add('ATTACH_CGROUPS', [], 'join the container cgroup (the init attaches itself)');
   child.add('WAIT_GO', [], newUserNs ? 'wait for the runtime to write the uid/gid maps' : 'wait for the runtime');
+  // runc: do not keep the CPU pinning of the runtime that started us; the
+  // kernel narrows "every CPU" to the cgroup's cpuset
+  addOp(child, cpuAffinityOp(undefined, '/process/execCPUAffinity', 'inside the cgroup'));
   // in a new or joined user namespace our host uid is unmapped until we
   // switch to the namespace's root
   if (userNs) child.add('BECOME_ROOT', [], 'become root in the user namespace');
   if (unshareAfter) child.add('UNSHARE', [i(unshareAfter)], 'create the cgroup namespace');
-  if (!ctx.noNewKeyring) child.add('KEYRING', [s(`_ses.${ctx.id}`)], 'join a new session keyring');
+  if (!ctx.noNewKeyring) {
+    addOp(child, selinuxKeyOp(proc.selinuxLabel, host));
+    child.add('KEYRING', [s(`_ses.${ctx.id}`)], 'join a new session keyring');
+  }
   const rootProp = linux.rootfsPropagation ? parsePropagation(linux.rootfsPropagation) : MS_SLAVE | MS_REC;
   child.add('ROOT_PROPAGATION', [i(rootProp)], `set propagation of / to ${linux.rootfsPropagation ?? 'rslave'}`);
   child.add('BIND_ROOTFS', [s(ctx.rootfs)], `bind mount the rootfs ${ctx.rootfs} onto itself`);
@@ -378,7 +434,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (proc.terminal) {
     child.add(
       'CONSOLE',
-      [i(ctx.consoleSocketFd ?? -1), i(proc.consoleSize?.height ?? 0), i(proc.consoleSize?.width ?? 0)],
+      [i(relayTty ? -2 : (ctx.consoleSocketFd ?? -1)), i(proc.consoleSize?.height ?? 0), i(proc.consoleSize?.width ?? 0)],
       'allocate a pty, send its master to the console socket, make it our terminal and /dev/console',
     );
   }
@@ -389,6 +445,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   for (const p of linux.readonlyPaths ?? []) child.add('READONLY_PATH', [s(p)], `make ${p} read-only`);
   for (const p of linux.maskedPaths ?? []) child.add('MASK_PATH', [s(p)], `mask ${p}`);
   for (const r of resolveRlimits(proc.rlimits)) child.add('RLIMIT', [i(r.resource), i(r.soft), i(r.hard)], `set ${r.type} to ${r.soft}/${r.hard}`);
+  // runc standard_init order: I/O priority and scheduler, personality
+  // (before seccomp, runc 1.4), the exec labels, then seccomp (without
+  // no_new_privs it needs CAP_SYS_ADMIN: before the capabilities go)
+  if (proc.ioPriority) addOp(child, ioPriorityOp(proc.ioPriority));
+  if (proc.scheduler) addOp(child, schedulerOp(proc.scheduler));
+  if (linux.personality) addOp(child, personalityOp(linux.personality));
+  if (linux.memoryPolicy) addOp(child, memoryPolicyOp(linux.memoryPolicy));
+  addOp(child, apparmorOp(proc.apparmorProfile, host, '/process/apparmorProfile'));
+  addOp(child, selinuxExecOp(proc.selinuxLabel, host, '/process/selinuxLabel'));
+  if (linux.seccomp && !proc.noNewPrivileges) addOp(child, seccompOp(seccomp));
 
   const caps = resolveCapabilities(proc.capabilities, ctx.lastCap);
   if (caps.unknown.length) warnings.push(`ignoring unknown or unavailable capabilities: ${caps.unknown.join(', ')}`);
@@ -413,8 +479,10 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   );
   if (proc.noNewPrivileges) child.add('NO_NEW_PRIVS', [], 'set no_new_privs');
   const args = proc.args ?? [];
-  const env = proc.env ?? [];
+  const env = dedupEnv(proc.env ?? []);
   child.add('RESOLVE_EXEC', [s(proc.cwd), i(args.length), ...args.map(s), i(env.length), ...env.map(s)], `chdir ${proc.cwd} and find ${args[0]}`);
+  // with no_new_privs: as close to execve as the exec fifo allows (runc)
+  if (linux.seccomp && proc.noNewPrivileges) addOp(child, seccompOp(seccomp));
   child.add('READY', [], 'report ready and wait for `start` on the exec fifo');
   for (const h of hooks.startContainer ?? []) hookOp(child, 'startContainer', h);
   child.add('EXEC', [], `exec ${args.join(' ')}`);

@@ -1,0 +1,126 @@
+// linux.seccomp -> the BPF bytes runt-init installs, through a cache: a
+// profile seen before (same JSON, same libseccomp, same kernel) costs a file
+// read, and neither koffi nor libseccomp is loaded (the first compile costs
+// their start-up, a few ms). Cache entries live in <root>/.cache/seccomp,
+// written by rename so a reader never sees half a program. An entry holds
+// its whole key and is used only when that matches exactly, so the file
+// name needs only a cheap hash (node:crypto alone costs ~10 ms to load on
+// Bun, five times the budget of a cached profile).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
+import type { Seccomp } from '../spec/types.js';
+import { findLibseccomp, openLibseccomp } from '../sys/libseccomp.js';
+import { compileToFd } from './compile.js';
+import { compileProfile, type KernelFacts, type SeccompProgram } from './profile.js';
+
+export interface SeccompFilter {
+  program: SeccompProgram;
+  bpf: Buffer;
+  cached: boolean;
+  skipped: string[]; // unknown syscall names (compiled now; empty on a cache hit)
+}
+
+export function kernelFacts(release = os.release()): KernelFacts {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return { version: m ? [Number(m[1]), Number(m[2])] : [0, 0] };
+}
+
+const SOCK_FILTER_SIZE = 8; // struct sock_filter
+
+// Everything the program depends on.
+function cacheKey(s: Seccomp, libIdentity: string): Buffer {
+  return Buffer.from(`${JSON.stringify(s)}\0${libIdentity}\0${os.release()} ${process.arch}`, 'utf8');
+}
+
+// cyrb53: a 53-bit string hash, for the file name only.
+function hash53(b: Buffer): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let k = 0; k < b.length; k++) {
+    const c = b[k]!;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+// An entry: u32 key length (LE), the key, the BPF program.
+function readCached(file: string, key: Buffer): Buffer | undefined {
+  let b: Buffer;
+  try {
+    b = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (b.length < 4) return undefined;
+  const klen = b.readUInt32LE(0);
+  if (4 + klen > b.length || !b.subarray(4, 4 + klen).equals(key)) return undefined;
+  const bpf = b.subarray(4 + klen);
+  return bpf.length > 0 && bpf.length % SOCK_FILTER_SIZE === 0 ? bpf : undefined;
+}
+
+function writeCached(dir: string, file: string, key: Buffer, bpf: Buffer): void {
+  const tmp = path.join(dir, `.entry-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+  try {
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(key.length, 0);
+    fs.writeFileSync(tmp, Buffer.concat([head, key, bpf]), { mode: 0o600, flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch {
+    // a read-only or full cache only costs speed
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+// cacheDir undefined: no cache (compile into a temporary file).
+export async function seccompFilter(s: Seccomp, cacheDir: string | undefined, pointer = '/linux/seccomp'): Promise<SeccompFilter> {
+  const program = compileProfile(s, kernelFacts(), pointer);
+  const lib = findLibseccomp();
+  if (!lib) {
+    throw new RuntimeError(Codes.SeccompUnavailable, 'linux.seccomp is set but libseccomp (libseccomp.so.2) was not found', {
+      field: pointer,
+      hint: 'install libseccomp (Debian: apt-get install libseccomp2)',
+    });
+  }
+  const key = cacheKey(s, lib.identity);
+  const final = cacheDir ? path.join(cacheDir, `${hash53(key)}.bpf`) : undefined;
+  if (final) {
+    const hit = readCached(final, key);
+    if (hit) return { program, bpf: hit, cached: true, skipped: [] };
+  }
+  // libseccomp writes the program to a file descriptor (2.5 has no
+  // seccomp_export_bpf_mem): an unlinked-on-exit temporary file
+  const tmp = path.join(os.tmpdir(), `.runt-seccomp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+  const fd = fs.openSync(tmp, 'wx+', 0o600);
+  try {
+    const libseccomp = await openLibseccomp(lib);
+    const stats = compileToFd(libseccomp, program, fd);
+    const bpf = fs.readFileSync(tmp);
+    if (bpf.length === 0 || bpf.length % SOCK_FILTER_SIZE !== 0) {
+      throw new RuntimeError(Codes.SeccompCompile, `libseccomp exported a BPF program of ${bpf.length} bytes`, { field: pointer });
+    }
+    if (final && cacheDir) {
+      try {
+        fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+        writeCached(cacheDir, final, key, bpf);
+      } catch {
+        // an unwritable cache only costs speed
+      }
+    }
+    return { program, bpf, cached: false, skipped: stats.skipped };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+// Where a state root keeps its compiled filters.
+export function seccompCacheDir(stateRoot: string): string {
+  return path.join(stateRoot, '.cache', 'seccomp');
+}

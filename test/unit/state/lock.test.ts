@@ -1,0 +1,53 @@
+// The per-container state lock (StateStore.lock): exclusive, released,
+// broken when its holder died, and gone with the container.
+
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Codes } from '../../../src/errors/codes.js';
+import { StateStore } from '../../../src/state/store.js';
+
+function tmpStore(): StateStore {
+  return new StateStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runt-lock-')), 'root'));
+}
+
+test('a lock is exclusive until released, and leaves nothing behind', (t) => {
+  const s = tmpStore();
+  s.claim('c1');
+  const release = s.lock('c1');
+  t.deepEqual(fs.readdirSync(s.dir('c1')), ['lock']);
+  const e = t.throws(() => s.lock('c1', 50)) as unknown as { code: string; message: string };
+  t.is(e.code, Codes.StateWrite);
+  t.regex(e.message, new RegExp(`locked by process ${process.pid}`));
+  release();
+  t.deepEqual(fs.readdirSync(s.dir('c1')), []);
+  s.lock('c1')();
+});
+
+test('the lock of a holder that died is broken', (t) => {
+  const s = tmpStore();
+  s.claim('c1');
+  // a process that has exited: its pid no longer names it
+  const gone = spawnSync('true').pid!;
+  fs.writeFileSync(path.join(s.dir('c1'), 'lock'), `${gone} 1`);
+  const release = s.lock('c1', 1000);
+  t.is(fs.readFileSync(path.join(s.dir('c1'), 'lock'), 'utf8').split(' ')[0], String(process.pid));
+  release();
+  // a live pid with another start time is a reused pid: stale too
+  fs.writeFileSync(path.join(s.dir('c1'), 'lock'), `${process.pid} 1`);
+  s.lock('c1', 1000)();
+  t.deepEqual(fs.readdirSync(s.dir('c1')), []);
+});
+
+test('locking a container that is gone says it does not exist; release after delete is harmless', (t) => {
+  const s = tmpStore();
+  const e = t.throws(() => s.lock('nope')) as unknown as { code: string };
+  t.is(e.code, Codes.ContainerNotFound);
+  s.claim('c1');
+  const release = s.lock('c1');
+  s.remove('c1');
+  t.notThrows(release);
+  t.throws(() => s.lock('../escape'));
+});

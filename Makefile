@@ -9,7 +9,7 @@ AVA := $(ROOT)/node_modules/.bin/ava
 APT_PACKAGES := busybox-static libseccomp-dev jq runc iproute2
 CFLAGS ?= -O2 -Wall -Wextra -Werror=implicit-function-declaration
 
-.PHONY: all build deps apt-deps npm-deps bundles demo test test-unit test-integration clean
+.PHONY: all build deps apt-deps npm-deps bundles demo test test-unit test-integration bench clean docs test-cgroup-v2 fuzz soak
 
 all: build bundles
 
@@ -30,14 +30,14 @@ node_modules/.installed: package.json package-lock.json
 
 npm-deps: node_modules/.installed
 
-build: npm-deps bin/runt bin/runt-init bin/reaper bin/recvtty
+build: npm-deps bin/runt bin/runt-init bin/reaper bin/recvtty bin/seccomp-agent
 
 dist/.built: npm-deps $(shell find src test -name '*.ts') tsconfig.json $(wildcard schemas/*.json)
 	$(TSC) -p .
 	node dist/src/build/compile-schemas.js schemas dist/generated/validators.js
 	@touch $@
 
-bin/runt-init: src/native/runt-init.c src/native/plan-format.h
+bin/runt-init: src/native/runt-init.c src/native/plan-format.h $(wildcard src/native/*.c)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -static -o $@ src/native/runt-init.c
 
@@ -46,6 +46,10 @@ bin/reaper: test/helpers/reaper.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 bin/recvtty: test/helpers/recvtty.c
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $<
+
+bin/seccomp-agent: test/helpers/seccomp-agent.c
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $<
 
@@ -81,6 +85,34 @@ test-unit: build
 
 test-integration: build bundles
 	test/run-tests.sh integration
+
+# Reliability (README, "Reliability"): the full config fuzz (FUZZ_COUNT
+# cases from FUZZ_SEED; a failing case is replayed with
+# `node dist/test/fuzz/run.js --seed S --only N`) and the long soak of the
+# concurrency and race tests. `make test` runs short versions of both.
+FUZZ_SEED ?= 7
+FUZZ_COUNT ?= 5000
+fuzz: deps build bundles
+	bin/reaper node dist/test/fuzz/run.js --seed $(FUZZ_SEED) --count $(FUZZ_COUNT)
+
+soak: deps build bundles
+	RUNT_SOAK=1 bin/reaper $(AVA) --timeout=30m --serial dist/test/integration/concurrency.test.js dist/test/integration/hostile-race.test.js
+
+# The cgroup suites on a pure cgroup v2 host: a QEMU guest started by
+# ../shared/tools/v2vm.sh (slow, emulated; not part of `make test`).
+test-cgroup-v2: deps build bundles
+	test/v2/run-in-guest.sh
+
+# Side by side with Debian's runc (and crun): see bench/run.sh.
+bench: deps build
+	@for p in crun hyperfine linux-libc-dev time; do dpkg -s $$p >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p >/dev/null; done
+	bench/run.sh $(BENCH_ARGS)
+
+# docs/errors.md and docs/spec-conformance.md are generated from the tables
+# in src/errors/codes.ts and src/features/spec-support.ts; a unit test fails
+# when they are stale.
+docs: dist/.built
+	node dist/src/diagnostics/gen-docs.js .
 
 clean:
 	rm -rf dist bin bundles/*/rootfs

@@ -6,7 +6,7 @@ import { Logger } from '../log/logger.js';
 import { StateStore } from '../state/store.js';
 import type { CommandRun } from './context.js';
 import { checkArgCount, parseArgv } from './parse.js';
-import { reportError } from './report.js';
+import { logFromArgv, reportError } from './report.js';
 
 export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
@@ -20,13 +20,20 @@ const loaders: Record<string, () => Promise<{ run: CommandRun }>> = {
   run: () => import('./commands/run.js'),
   list: () => import('./commands/list.js'),
   ps: () => import('./commands/ps.js'),
+  exec: () => import('./commands/exec.js'),
   pause: () => import('./commands/pause.js'),
   resume: () => import('./commands/resume.js'),
+  update: () => import('./commands/update.js'),
+  events: () => import('./commands/events.js'),
   spec: () => import('./commands/spec.js'),
   features: () => import('./commands/features.js'),
+  validate: () => import('./commands/validate.js'),
+  explain: () => import('./commands/explain.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
+  const mainStart = performance.now();
   let log: Logger | undefined;
   try {
     const parsed = parseArgv(argv);
@@ -39,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
       throw new RuntimeError(Codes.BadFlagValue, `invalid --log-format ${JSON.stringify(g['log-format'])}`, { hint: 'use "text" or "json"' });
     }
     log = new Logger({ file: typeof g.log === 'string' && g.log ? g.log : undefined, format, debug: !!g.debug });
+    // tracing is loaded only when asked for
+    if (g.trace || (process.env.RUNT_TRACE && process.env.RUNT_TRACE !== '0')) {
+      const { startTrace } = await import('../diagnostics/trace.js');
+      startTrace(log, { command: parsed.command?.name ?? '', file: typeof g.log === 'string' && g.log ? g.log : undefined, mainStart });
+    }
     if (g.version && !parsed.command) {
       writeSync(1, `runt version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
       return 0;
@@ -49,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
       return parsed.command || g.help ? 0 : 1;
     }
     checkArgCount(parsed.command, parsed.args);
+    log.phase('import');
     const mod = await loaders[parsed.command.name]!();
+    log.phase(parsed.command.name);
     return await mod.run({
       store: new StateStore(String(g.root)),
       log,
@@ -58,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
       args: parsed.args,
     });
   } catch (err) {
-    reportError(err, log);
+    // a command line that did not parse still logs where it asked to
+    reportError(err, log ?? logFromArgv(argv));
     return 1;
   }
 }

@@ -15,7 +15,17 @@ export interface LogOptions {
 
 export class Logger {
   private fd: number | undefined;
+  // The phase of the command in progress: an error without a phase of its
+  // own is reported in it. With --trace, the tracer (src/diagnostics/
+  // trace.ts, loaded only then) also times each phase.
+  phaseName: string | undefined;
+  tracer: { phase(name: string): void; finish(exit: number): void } | undefined;
   constructor(private readonly opts: LogOptions) {}
+
+  phase(name: string): void {
+    this.phaseName = name;
+    this.tracer?.phase(name);
+  }
 
   get debugEnabled(): boolean {
     return this.opts.debug;

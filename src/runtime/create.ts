@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { readHostLayout, type CgroupLayout } from '../cgroups/layout.js';
 import { resolveCgroupsPath } from '../cgroups/path.js';
+import { checkCgroupBeforeJoin, destroyAfterFailedCreate } from '../cgroups/ownership.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
-import { processStartTime, readLastCap } from '../linux/proc.js';
+import { isSameProcessAlive, processStartTime, readLastCap, waitForExit } from '../linux/proc.js';
 import type { Logger } from '../log/logger.js';
 import { encodePlan } from '../plan/encode.js';
 import type { Plan } from '../plan/types.js';
@@ -25,6 +26,7 @@ import { ociState } from '../state/oci.js';
 import { OCI_VERSION, StateStore, validateId, type ContainerState } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { InitChannel, initError } from './init-channel.js';
+import { initStarted, prepareCreateExtras, seccompNotifyState } from './create-extras.js';
 
 export interface CreateOptions {
   id: string;
@@ -54,8 +56,13 @@ export function initBinary(): string {
   throw new RuntimeError(Codes.InitSpawn, 'the native stage runt-init was not found', { hint: 'run `make` to build bin/runt-init, or set RUNT_INIT' });
 }
 
-export async function loadValidSpec(bundleArg: string, opts: { consoleSocket: boolean; detached: boolean }): Promise<{ spec: Spec; bundle: string; rootfs: string }> {
+export async function loadValidSpec(
+  bundleArg: string,
+  opts: { consoleSocket: boolean; detached: boolean },
+  log?: { phase(name: string): void },
+): Promise<{ spec: Spec; bundle: string; rootfs: string }> {
   const { bundle, raw } = readConfig(bundleArg);
+  log?.phase('validate');
   const issues = await checkConfigSchema(raw);
   if (issues.length) {
     const first = issues[0]!;
@@ -68,7 +75,8 @@ export async function loadValidSpec(bundleArg: string, opts: { consoleSocket: bo
   return { spec, bundle, rootfs };
 }
 
-function cgroupMountInfo(layout: CgroupLayout, cg: CgroupManager): CgroupMountInfo {
+// exported for `runt explain`, which builds the same plan without side effects
+export function cgroupMountInfo(layout: CgroupLayout, cg: CgroupManager): CgroupMountInfo {
   const paths = cg.saved.paths;
   return {
     mode: layout.mode,
@@ -145,6 +153,20 @@ function writeProcFile(pid: number, file: string, text: string, code: (typeof Co
   }
 }
 
+// Fault injection for the reliability tests (test/integration/faults.test.ts):
+// RUNT_FAULT=<point> makes `create` SIGKILL itself at that named point, as
+// an engine killing the runtime at the worst moment would. The points, in
+// order: before-state, after-claim, after-state, after-cgroup, after-spawn,
+// before-pid, after-pid, in-hooks, after-ready, after-record. One env lookup
+// per point; never set outside tests.
+export const FAULT_POINTS = [
+  'before-state', 'after-claim', 'after-state', 'after-cgroup', 'after-spawn',
+  'before-pid', 'after-pid', 'in-hooks', 'after-ready', 'after-record',
+] as const;
+function faultPoint(name: (typeof FAULT_POINTS)[number]): void {
+  if (process.env.RUNT_FAULT === name) process.kill(process.pid, 'SIGKILL');
+}
+
 export async function createContainer(store: StateStore, opts: CreateOptions, log: Logger): Promise<Created> {
   const id = validateId(opts.id);
   if (store.exists(id)) {
@@ -153,7 +175,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
       hint: `pick another id, or remove the old container with \`runt delete --force ${id}\``,
     });
   }
-  const { spec, bundle, rootfs } = await loadValidSpec(opts.bundle, { consoleSocket: !!opts.consoleSocket, detached: opts.detach });
+  log.phase('load');
+  const { spec, bundle, rootfs } = await loadValidSpec(opts.bundle, { consoleSocket: !!opts.consoleSocket, detached: opts.detach }, log);
+  log.phase('plan');
   const layout = readHostLayout();
   const cg = newCgroupManager(layout, resolveCgroupsPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup), id);
 
@@ -163,6 +187,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   const planFd = 3 + preserved;
   const syncFd = planFd + 1;
   const consoleFd = opts.consoleSocket ? syncFd + 1 : undefined;
+  // seccomp BPF, LSM and resctrl facts: still before any side effect
+  const extras = await prepareCreateExtras(spec, store, log);
   const plan: Plan = compilePlan(spec, {
     id,
     bundle,
@@ -177,13 +203,28 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     lastCap: readLastCap(),
     stay: !opts.detach,
     statSource,
+    ...extras,
   });
   for (const w of plan.warnings) log.warn(w);
   const encoded = encodePlan(plan);
   const init = initBinary();
 
   // ---- side effects start here; everything below is undone on failure
+  log.phase('state');
+  faultPoint('before-state');
   store.claim(id);
+  faultPoint('after-claim');
+  // runc 1.1: a frozen cgroup is refused, a populated one only warned about.
+  // Checked once the id is ours: a create that loses the race for the id
+  // must not report the winner's init in "its" cgroup.
+  try {
+    for (const w of checkCgroupBeforeJoin(cg)) log.warn(w);
+  } catch (err) {
+    store.remove(id);
+    throw err;
+  }
+  // what was in the cgroup before us is not ours to kill if create fails
+  const cgroupPidsBefore = new Set(cg.pids());
   const state: ContainerState = {
     ociVersion: OCI_VERSION,
     id,
@@ -196,16 +237,21 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     creatorStartTime: processStartTime(process.pid),
     cgroup: cg.saved,
     config: spec,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   let stage0: ChildProcess | undefined;
   let consoleSock: net.Socket | undefined;
   let channel: InitChannel | undefined;
   try {
     store.write(state);
+    faultPoint('after-state');
+    log.phase('cgroup');
     cg.create();
     state.cgroup = cg.saved;
     store.write(state);
+    faultPoint('after-cgroup');
     for (const w of cg.apply(spec.linux?.resources, { linuxDevicePaths: (spec.linux?.devices ?? []).map((d) => d.path) })) log.warn(w);
+    log.phase('spawn');
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
 
     const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
@@ -213,30 +259,47 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     stdio.push('pipe', 'pipe');
     if (consoleSock) stdio.push(consoleSock);
     log.debug('spawn native stage', { binary: init, ops: plan.ops.length });
-    stage0 = spawn(init, [String(planFd), String(syncFd)], { stdio, env: {} });
+    const spawnHint = 'run `make` to build bin/runt-init, or point RUNT_INIT at a runnable copy';
+    try {
+      stage0 = spawn(init, [String(planFd), String(syncFd)], { stdio, env: {} });
+    } catch (err) {
+      // Bun throws some spawn failures (ETXTBSY) at once
+      throw fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init, syscall: 'spawn', hint: spawnHint });
+    }
     const spawned = stage0;
     const spawnError = new Promise<never>((_, reject) =>
       spawned.once('error', (err: NodeJS.ErrnoException) =>
-        reject(fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init })),
+        reject(fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init, syscall: 'spawn', hint: spawnHint })),
       ),
     );
+    if (!stage0.stdio[planFd] || !stage0.stdio[syncFd]) {
+      // others (ENOENT, EACCES) leave no pipes and arrive as an 'error' event
+      await Promise.race([spawnError, new Promise((r) => setTimeout(r, 2000))]);
+      throw new RuntimeError(Codes.InitSpawn, `start the native stage ${init}: it could not be run`, { path: init, hint: spawnHint });
+    }
     const planStream = stage0.stdio[planFd] as NodeJS.WritableStream;
     planStream.on('error', () => {});
     planStream.end(encoded);
     channel = new InitChannel(stage0.stdio[syncFd] as unknown as import('node:stream').Duplex);
+    faultPoint('after-spawn');
+    // the native stage's phases, timed by the frames it sends: P (cloned),
+    // H (hooks wanted), R (ready)
+    log.phase('stage0');
     await Promise.race([handshake(store, state, spec, plan, channel, log), spawnError]);
     consoleSock?.destroy();
     channel.close();
 
+    faultPoint('after-ready');
     delete state.creatorPid;
     delete state.creatorStartTime;
     store.write(state);
+    faultPoint('after-record');
     if (opts.pidFile) writePidFile(opts.pidFile, state.pid!);
     return { state, stage0 };
   } catch (err) {
     channel?.close();
     consoleSock?.destroy();
-    rollback(store, state, cg, stage0, log);
+    rollback(store, state, cg, cgroupPidsBefore, stage0, log);
     throw err;
   }
 }
@@ -253,11 +316,14 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
     }
     switch (frame.type) {
       case 'P': {
+        log.phase('runtime-setup');
         const pid = Number(frame.payload.toString('latin1'));
+        faultPoint('before-pid');
         state.pid = pid;
         state.pidStartTime = processStartTime(pid);
         // recorded at once, so that delete --force finds the init even if we die now
         store.write(state);
+        faultPoint('after-pid');
         log.debug('container init started', { pid });
         if (plan.newUserNamespace) {
           writeProcFile(pid, 'uid_map', plan.uidMap!, Codes.IdMapWrite, 'write the uid mappings');
@@ -266,23 +332,35 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
         if (spec.process?.oomScoreAdj !== undefined) {
           writeProcFile(pid, 'oom_score_adj', String(spec.process.oomScoreAdj), Codes.ProcessConfig, 'set oom_score_adj');
         }
+        initStarted(spec, state.id, pid);
         const creating = JSON.stringify(ociState(state, 'creating', pid));
         channel.send('G', creating);
+        log.phase('init-setup');
         break;
       }
       case 'H': {
+        log.phase('hooks');
+        faultPoint('in-hooks');
         const s = ociState(state, 'creating', state.pid);
         await runHooks('prestart', spec.hooks?.prestart, s);
         await runHooks('createRuntime', spec.hooks?.createRuntime, s);
         channel.send('h');
+        log.phase('init-finish');
         break;
       }
+      case 'S':
+        channel.send('N', seccompNotifyState(spec, state));
+        break;
       case 'W':
         log.warn(frame.payload.toString('utf8'));
         break;
-      case 'E':
-        throw initError(frame.payload, plan, what);
+      case 'E': {
+        // name the config member of the failing operation (loaded only on failure)
+        const { withConfigField } = await import('../diagnostics/op-field.js');
+        throw withConfigField(initError(frame.payload, plan, what), frame.payload, spec, plan, state.bundle);
+      }
       case 'R':
+        log.phase('record');
         return;
       default:
         throw new RuntimeError(Codes.InitProtocol, `${what}: unexpected frame "${frame.type}" from the init`);
@@ -291,17 +369,23 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
 }
 
 // Undo a failed create: the init (if any), the cgroup, the state dir.
-function rollback(store: StateStore, state: ContainerState, cg: CgroupManager, stage0: ChildProcess | undefined, log: Logger): void {
+function rollback(store: StateStore, state: ContainerState, cg: CgroupManager, cgroupPidsBefore: Set<number>, stage0: ChildProcess | undefined, log: Logger): void {
   try {
     if (stage0 && stage0.exitCode === null) stage0.kill('SIGKILL');
-    if (state.pid) {
+    // only our init: a pid whose start time is unknown or changed is gone
+    // already, and may name someone else's process by now
+    if (state.pid && state.pidStartTime !== undefined && isSameProcessAlive(state.pid, state.pidStartTime)) {
       try {
         process.kill(state.pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    cg.destroy();
+    // Our processes must be out of the cgroup before it can go; anything
+    // still in it afterwards is someone else's (a shared cgroup).
+    if (state.pid) waitForExit(state.pid, state.pidStartTime, 5000);
+    if (stage0?.pid) waitForExit(stage0.pid, undefined, 5000);
+    for (const note of destroyAfterFailedCreate(cg, state.config, cgroupPidsBefore)) log.debug(note);
   } catch (err) {
     log.warn(`cleanup after failed create: ${(err as Error).message}`);
   }

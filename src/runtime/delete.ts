@@ -2,9 +2,11 @@
 // poststop hooks, remove its state.
 
 import { loadCgroupManager } from '../cgroups/manager.js';
+import { killsAllOnDestroy } from '../cgroups/ownership.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import { isSameProcessAlive, waitForExit } from '../linux/proc.js';
+import { removeIntelRdt } from '../linux/resctrl.js';
 import type { Logger } from '../log/logger.js';
 import { ociState } from '../state/oci.js';
 import type { ContainerState, StateStore } from '../state/store.js';
@@ -28,17 +30,46 @@ function stopAll(st: ContainerState): void {
       // raced with its exit
     }
   }
-  cg?.signalAll(9);
+  // With a pid namespace of its own, the container's processes die with its
+  // init; the cgroup may hold other containers' too (cgroups/ownership.ts).
+  if (killsAllOnDestroy(st.config)) cg?.signalAll(9);
   if (st.pid) waitForExit(st.pid, st.pidStartTime, 10_000);
 }
 
+// Under the container's lock: of two deletes, one does the work (poststop
+// hooks included) and the other then finds the container gone.
 export async function deleteContainer(store: StateStore, id: string, force: boolean, log: Logger): Promise<void> {
+  let release: () => void;
+  try {
+    release = store.lock(id);
+  } catch (err) {
+    // an unknown id is success for --force, as in runc
+    if (force && err instanceof RuntimeError && err.code === Codes.ContainerNotFound) return;
+    throw err;
+  }
+  try {
+    await deleteLocked(store, id, force, log);
+  } finally {
+    release();
+  }
+}
+
+async function deleteLocked(store: StateStore, id: string, force: boolean, log: Logger): Promise<void> {
   let st: ContainerState;
   try {
     st = store.read(id);
   } catch (err) {
-    // a directory without state.json: a create killed before writing it
-    if (force && err instanceof RuntimeError && err.code === Codes.ContainerNotFound && store.exists(id)) {
+    // a directory without state.json is a create killed before writing it;
+    // an unknown id is success for --force, as in runc (engines retry
+    // delete --force after a failed create and must not see an error)
+    if (force && err instanceof RuntimeError && err.code === Codes.ContainerNotFound) {
+      if (store.exists(id)) store.remove(id);
+      return;
+    }
+    // a state.json that cannot be parsed (written by something else): with
+    // --force remove what we can, which is the state; the hint promises it
+    if (force && err instanceof RuntimeError && err.code === Codes.StateCorrupt) {
+      log.warn(`${err.message}: removing its state directory only`);
       store.remove(id);
       return;
     }
@@ -53,15 +84,20 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
   }
   // A created container is deleted as runc does (containerd relies on it),
   // although runtime-spec says delete of a non-stopped container must fail.
+  log.phase('kill');
   stopAll(st);
+  log.phase('cgroup');
   if (st.cgroup) {
     try {
-      loadCgroupManager(st.cgroup).destroy();
+      for (const note of loadCgroupManager(st.cgroup).destroy({ killAll: killsAllOnDestroy(st.config) })) log.warn(note);
     } catch (err) {
       if (!force) throw err;
       log.warn(`remove cgroup of "${id}": ${(err as Error).message}`);
     }
   }
+  // the container's own resctrl group (runc intelrdt Destroy)
+  if (st.config.linux?.intelRdt) removeIntelRdt(st.config.linux.intelRdt, id);
+  log.phase('hooks');
   if (st.pid !== undefined) {
     try {
       await runHooks('poststop', st.config.hooks?.poststop, ociState(st, 'stopped', undefined));
@@ -70,5 +106,6 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       log.warn((err as Error).message);
     }
   }
+  log.phase('state');
   store.remove(id);
 }

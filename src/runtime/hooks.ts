@@ -19,20 +19,35 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciS
   return new Promise((resolve, reject) => {
     const args = hook.args && hook.args.length ? hook.args : [hook.path];
     const field = `/hooks/${phase}/${index}`;
-    const child = spawn(hook.path, args.slice(1), {
-      argv0: args[0],
-      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(hook.path, args.slice(1), {
+        argv0: args[0],
+        env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // its own process group, so that a timeout kills what it started too
+        detached: true,
+      });
+    } catch (err) {
+      // Bun throws at once what Node reports as an 'error' event (E2BIG, EACCES…)
+      const e = err as NodeJS.ErrnoException;
+      reject(new RuntimeError(Codes.HookFailed, `${phase} hook ${hook.path} could not be run: ${e.code ?? e.message}`, { field, path: hook.path, errno: e.code, phase }));
+      return;
+    }
     const out: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => out.push(d));
     let timedOut = false;
+    // setTimeout takes at most 2^31-1 ms (24.8 days); more would fire at once
     const timer = hook.timeout
       ? setTimeout(() => {
           timedOut = true;
-          child.kill('SIGKILL');
-        }, hook.timeout * 1000)
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }, Math.min(hook.timeout * 1000, 2 ** 31 - 1))
       : undefined;
     // a hook that exits without reading stdin gives EPIPE here: not an error
     child.stdin!.on('error', () => {});
@@ -41,8 +56,16 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciS
       if (timer) clearTimeout(timer);
       reject(new RuntimeError(Codes.HookFailed, `${phase} hook ${hook.path} could not be run: ${err.code ?? err.message}`, { field, path: hook.path, errno: err.code, phase }));
     });
-    child.on('close', (code, signal) => {
+    // The hook's status comes with 'exit'; its output is complete at 'close',
+    // which never comes while something it left running (`daemon &`) holds
+    // its stdout: wait for that a moment only, or we would hang with it.
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
       if (timer) clearTimeout(timer);
+      child.stdout!.destroy();
+      child.stderr!.destroy();
       if (timedOut) {
         reject(new RuntimeError(Codes.HookTimeout, `${phase} hook ${hook.path} timed out after ${hook.timeout} s`, { field, path: hook.path, phase }));
       } else if (code !== 0) {
@@ -52,7 +75,9 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciS
       } else {
         resolve();
       }
-    });
+    };
+    child.on('close', (code, signal) => finish(code, signal));
+    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 200));
   });
 }
 

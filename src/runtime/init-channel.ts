@@ -87,7 +87,7 @@ export function initError(payload: Buffer, plan: Plan | undefined, what: string)
   const e = errnoName(Number(errno));
   const op = plan?.ops[Number(opIndex)];
   const detail = Number(errno) ? `${syscall ? syscall + ': ' : ''}${e.name} (${e.text})` : '';
-  const hint = hintFor(step, e.name, path);
+  const hint = hintFor(step, e.name, path, syscall);
   return new RuntimeError(Codes.InitStep, `${what}: ${message}${detail ? `: ${detail}` : ''}`, {
     phase: step,
     syscall: syscall || undefined,
@@ -97,7 +97,8 @@ export function initError(payload: Buffer, plan: Plan | undefined, what: string)
   });
 }
 
-function hintFor(step: string, errno: string, path: string): string | undefined {
+function hintFor(step: string, errno: string, path: string, syscall = ''): string | undefined {
+  if (step === 'exec' && (syscall === 'chdir' || syscall === 'getcwd')) return 'process.cwd must be a directory inside the container';
   if (step === 'exec' && errno === 'ENOENT') return 'check process.args[0] and PATH in process.env; the path is looked up inside the rootfs';
   if (step === 'exec' && errno === 'EACCES') return 'the program must be executable by process.user inside the container';
   if (step === 'console' && path === '/dev/ptmx') return 'terminal: true needs a devpts mount on /dev/pts with ptmxmode=0666 and /dev mounted';

@@ -52,6 +52,7 @@ export async function startContainer(store: StateStore, id: string, log: Logger)
     throw wrongStatus(id, 'start', status, status === 'stopped' ? `delete it with \`runt delete ${id}\` and create it again` : undefined);
   }
   const fifo = store.fifoPath(id);
+  log.phase('exec-wait');
   let fd: number;
   try {
     fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -80,11 +81,28 @@ export async function startContainer(store: StateStore, id: string, log: Logger)
     throw new RuntimeError(
       step === 'hook' ? Codes.HookFailed : Codes.ExecFailed,
       `cannot start container "${id}": ${msg.join('\t')}${Number(errno) ? `: ${syscall ? syscall + ': ' : ''}${e.name} (${e.text})` : ''}`,
-      { phase: step, syscall: syscall || undefined, errno: Number(errno) ? e.name : undefined, path: path || undefined },
+      {
+        phase: step,
+        syscall: syscall || undefined,
+        errno: Number(errno) ? e.name : undefined,
+        path: path || undefined,
+        // the config member at fault: the startContainer hook, or the program
+        field: step === 'hook' ? startHookField(st, path) : '/process/args/0',
+      },
     );
   }
+  // re-read under the lock and change only our field: an update that ran
+  // meanwhile must not be lost
+  const release = store.lock(id);
+  try {
+    const fresh = store.read(id);
+    fresh.started = true;
+    store.write(fresh);
+  } finally {
+    release();
+  }
   st.started = true;
-  store.write(st);
+  log.phase('hooks');
   try {
     await (await import('./hooks.js')).runHooks('poststart', st.config.hooks?.poststart, ociState(st, 'running', st.pid));
   } catch (err) {
@@ -101,3 +119,7 @@ export async function startContainer(store: StateStore, id: string, log: Logger)
   return st;
 }
 
+function startHookField(st: ContainerState, path: string): string | undefined {
+  const i = (st.config.hooks?.startContainer ?? []).findIndex((h) => h.path === path);
+  return i < 0 ? undefined : `/hooks/startContainer/${i}`;
+}

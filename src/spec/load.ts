@@ -51,7 +51,37 @@ export function readConfig(bundleArg: string): { bundle: string; configPath: str
       path: configPath,
     });
   }
+  const deep = tooDeep(raw, MAX_DEPTH);
+  if (deep !== undefined) {
+    const shown = deep.split('/').slice(0, 8).join('/');
+    throw new RuntimeError(Codes.ConfigJson, `config.json nests deeper than ${MAX_DEPTH} levels at ${shown}/…`, {
+      path: configPath,
+      field: deep,
+      hint: 'no runtime-spec field nests that deep; remove the offending value',
+    });
+  }
   return { bundle, configPath, raw };
+}
+
+// Every later step (schema check, state.json, plan) walks the config
+// recursively: an absurdly deep value (fuzzed, hostile) would overflow the
+// stack there and surface as a confusing error. Go's encoding/json (runc)
+// stops at 10000 levels; Node's stack already fails at a few thousand.
+const MAX_DEPTH = 1000;
+
+// The JSON pointer of the first value nested deeper than `max`, if any;
+// iterative, so that it cannot overflow itself.
+function tooDeep(root: unknown, max: number): string | undefined {
+  const stack: [unknown, string, number][] = [[root, '', 0]];
+  while (stack.length) {
+    const [v, ptr, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return ptr;
+    for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push([child, `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 export function resolveRootfs(bundle: string, spec: Spec): string {
@@ -59,7 +89,15 @@ export function resolveRootfs(bundle: string, spec: Spec): string {
   if (!rootPath) {
     throw new RuntimeError(Codes.RootfsMissing, 'root.path is not set', { field: '/root/path', hint: 'set root.path to the rootfs directory, e.g. "rootfs"' });
   }
-  const rootfs = path.resolve(bundle, rootPath);
+  // runc joins a relative root.path to its working directory, the resolved
+  // bundle: symlinks above the bundle do not count, any below it do (below)
+  let realBundle = bundle;
+  try {
+    realBundle = fs.realpathSync(bundle);
+  } catch {
+    // reported below as a missing rootfs
+  }
+  const rootfs = path.resolve(realBundle, rootPath);
   let st: fs.Stats;
   try {
     st = fs.statSync(rootfs);
@@ -75,7 +113,18 @@ export function resolveRootfs(bundle: string, spec: Spec): string {
   if (!st.isDirectory()) {
     throw new RuntimeError(Codes.RootfsMissing, `rootfs ${rootfs} is not a directory`, { field: '/root/path', path: rootfs });
   }
-  // The rootfs is bind mounted onto itself and pivoted into; resolve symlinks
-  // here, once, on the host side where the bundle's owner chose them.
-  return fs.realpathSync(rootfs);
+  // A rootfs that is a symlink, or is reached through one, is refused as
+  // runc refuses it (libcontainer/configs/validate: "not an absolute path,
+  // or a symlink"): a bundle unpacked from an untrusted archive could
+  // otherwise point "rootfs" at the host's / while the engine writes a
+  // config that trusts it.
+  const real = fs.realpathSync(rootfs);
+  if (real !== rootfs) {
+    throw new RuntimeError(Codes.RootfsMissing, `rootfs ${rootfs} is a symlink or is reached through one (it resolves to ${real}); runt refuses it, as runc does`, {
+      field: '/root/path',
+      path: rootfs,
+      hint: `set root.path to the resolved path ${real}`,
+    });
+  }
+  return rootfs;
 }

@@ -14,6 +14,8 @@
 
 import { existsSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError } from '../errors/runtime-error.js';
 
 export interface SchemaIssue {
   /** JSON pointer into the checked document ('/' for the document itself). */
@@ -43,9 +45,11 @@ function loadValidators(): Promise<ValidatorsModule> {
     validators = undefined; // let a later call retry (e.g. after a build)
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error(
-        `schema validators not built: ${VALIDATORS_URL.pathname} is missing (run make)`,
-      );
+      // an incomplete build, not a bad config: say how to finish it
+      throw new RuntimeError(Codes.Internal, `schema validators not built: ${VALIDATORS_URL.pathname} is missing`, {
+        path: VALIDATORS_URL.pathname,
+        hint: 'run `make` in the runt checkout',
+      });
     }
     throw err;
   });

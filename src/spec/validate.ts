@@ -51,10 +51,12 @@ function validateUserNamespace(spec: Spec): void {
   const user = namespaceOf(spec, 'user');
   const linux = spec.linux ?? {};
   const hasMaps = (linux.uidMappings?.length ?? 0) > 0 || (linux.gidMappings?.length ?? 0) > 0;
+  // the member that is there, for the message and the field
+  const maps = (linux.uidMappings?.length ?? 0) > 0 ? 'uidMappings' : 'gidMappings';
   if (!user) {
     if (hasMaps) {
-      throw new RuntimeError(Codes.IdMappingConfig, 'uid/gid mappings are given but there is no user namespace', {
-        field: '/linux/uidMappings',
+      throw new RuntimeError(Codes.IdMappingConfig, `linux.${maps} is given but there is no user namespace`, {
+        field: `/linux/${maps}`,
         hint: 'add {"type": "user"} to linux.namespaces or remove the mappings',
       });
     }
@@ -62,8 +64,8 @@ function validateUserNamespace(spec: Spec): void {
   }
   if (user.path) {
     if (hasMaps) {
-      throw new RuntimeError(Codes.IdMappingConfig, 'uid/gid mappings cannot be given when joining an existing user namespace', {
-        field: '/linux/uidMappings',
+      throw new RuntimeError(Codes.IdMappingConfig, `linux.${maps} cannot be given when joining an existing user namespace`, {
+        field: `/linux/${maps}`,
       });
     }
     return;
@@ -170,15 +172,25 @@ function validateProcess(spec: Spec, opts: ValidateOptions): void {
   if (!isAbs(p.cwd)) {
     throw new RuntimeError(Codes.ProcessConfig, `process.cwd ${JSON.stringify(p.cwd)} must be an absolute path`, { field: '/process/cwd' });
   }
+  // runtime-spec: user, and its uid and gid, are REQUIRED on Linux (the
+  // schema does not say so; runc would silently run as root)
+  if (p.user === undefined) {
+    throw new RuntimeError(Codes.ProcessConfig, 'process.user is required on Linux', { field: '/process/user', hint: 'add "user": {"uid": 0, "gid": 0} (or the ids to run as) to process' });
+  }
+  for (const k of ['uid', 'gid'] as const) {
+    if (p.user[k] === undefined) {
+      throw new RuntimeError(Codes.ProcessConfig, `process.user.${k} is required on Linux`, { field: `/process/user/${k}` });
+    }
+  }
   (p.env ?? []).forEach((e, i) => {
     if (!e.includes('=') || e.startsWith('=')) {
       throw new RuntimeError(Codes.ProcessConfig, `environment entry ${JSON.stringify(e)} is not NAME=value`, { field: `/process/env/${i}` });
     }
   });
   resolveRlimits(p.rlimits);
-  if (p.terminal && !opts.consoleSocket) {
-    // runc run in the foreground proxies a pty of its own; runt does not yet
-    throw new RuntimeError(Codes.ConsoleSocket, opts.detached ? 'process.terminal is true but no --console-socket was given' : 'process.terminal is true: a foreground run with a terminal needs --console-socket in runt (no built-in pty proxy yet)', {
+  if (p.terminal && !opts.consoleSocket && opts.detached) {
+    // in the foreground runt-init relays the pty itself, as runc run does
+    throw new RuntimeError(Codes.ConsoleSocket, 'process.terminal is true but no --console-socket was given', {
       field: '/process/terminal',
       hint: 'pass --console-socket PATH (a unix socket that receives the pty master), or set process.terminal to false',
     });
@@ -255,3 +267,19 @@ export function validateSpec(spec: Spec, opts: ValidateOptions): void {
   validateHooks(spec);
   validateMounts(spec);
 }
+
+// The checks one by one, each throwing its first problem: `runt validate`
+// runs them all to list every problem at once. Keep in step with
+// validateSpec (validate also runs validateSpec, so a check missing here
+// still reports).
+export const SEMANTIC_CHECKS: readonly ((spec: Spec, opts: ValidateOptions) => void)[] = [
+  validateProcess,
+  validateNamespaces,
+  validateUserNamespace,
+  validateTimeNamespace,
+  validateUts,
+  validateSysctl,
+  validatePaths,
+  validateHooks,
+  validateMounts,
+];

@@ -1,16 +1,20 @@
 // The state directory: <root>/<id>/state.json plus the exec fifo.
 //
-// Concurrency without locks: mkdir of <root>/<id> is atomic, so exactly one
-// `create` of an id wins; state.json is replaced by rename(2), so readers
-// never see a torn file; `delete` renames the directory away before removing
-// it, so exactly one deleter wins. The state is written before any other side
-// effect (intent first), so `delete --force` can always clean up after a
-// create that was killed half way (runc#4534).
+// Concurrency: mkdir of <root>/<id> is atomic, so exactly one `create` of an
+// id wins; state.json is replaced by rename(2), so readers never see a torn
+// file; `delete` renames the directory away before removing it, so a
+// concurrent create sees the id gone or free. The commands that read, change
+// and write an existing container's state (start, update, delete) hold its
+// lock (lock() below), so no update is lost and exactly one delete wins. The
+// state is written before any other side effect (intent first), so `delete
+// --force` can always clean up after a create that was killed half way
+// (runc#4534).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { isSameProcessAlive, processStartTime, sleepMs } from '../linux/proc.js';
 import type { SavedCgroup } from '../cgroups/manager.js';
 import type { Spec } from '../spec/types.js';
 
@@ -33,6 +37,8 @@ export interface ContainerState {
   cgroup?: SavedCgroup;
   config: Spec;
   started?: boolean;
+  // create --no-new-keyring: exec'd processes keep the caller's keyring too
+  noNewKeyring?: boolean;
 }
 
 const ID_RE = /^[\w+.-]+$/;
@@ -109,10 +115,7 @@ export class StateStore {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        throw new RuntimeError(Codes.ContainerNotFound, `container "${id}" does not exist`, {
-          path: this.dir(id),
-          hint: `\`runt --root ${this.root} list\` shows the containers there`,
-        });
+        throw this.notFound(id);
       }
       throw fromSystemError(Codes.StateCorrupt, `read state of container "${id}"`, err, { path: file });
     }
@@ -142,6 +145,71 @@ export class StateStore {
     }
   }
 
+  private notFound(id: string): RuntimeError {
+    return new RuntimeError(Codes.ContainerNotFound, `container "${id}" does not exist`, {
+      path: this.dir(id),
+      hint: `\`runt --root ${this.root} list\` shows the containers there`,
+    });
+  }
+
+  // The lock of one container's state, for a read-change-write (start,
+  // update, delete). <dir>/lock holds "pid starttime" of its holder and is
+  // made with link(2), so it appears whole or not at all. A holder killed
+  // with the lock leaves it stale: the next locker finds that process gone
+  // and breaks it. Returns the release function; throws ContainerNotFound
+  // when the container is gone (deleted meanwhile). Not reentrant.
+  lock(id: string, timeoutMs = 30_000): () => void {
+    validateId(id);
+    const dir = this.dir(id);
+    const file = path.join(dir, 'lock');
+    const tmp = path.join(dir, `.lock.${process.pid}`);
+    const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 0.2;
+    for (;;) {
+      try {
+        fs.writeFileSync(tmp, me, { mode: 0o600 });
+        try {
+          fs.linkSync(tmp, file);
+        } finally {
+          fs.rmSync(tmp, { force: true });
+        }
+        return () => {
+          try {
+            if (fs.readFileSync(file, 'utf8') === me) fs.unlinkSync(file);
+          } catch {
+            // removed with the container
+          }
+        };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') throw this.notFound(id);
+        if (code !== 'EEXIST') {
+          throw fromSystemError(Codes.StateWrite, `lock state of container "${id}"`, err, { path: file, hint: 'the state root (--root) must be writable' });
+        }
+      }
+      let holder: string;
+      try {
+        holder = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      const [pid = '', start = ''] = holder.split(' ');
+      if (!isSameProcessAlive(Number(pid), start || undefined)) {
+        breakStaleLock(file, holder);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new RuntimeError(Codes.StateWrite, `state of container "${id}" is locked by process ${pid}`, {
+          path: file,
+          hint: `another runt command is working on "${id}"; retry when it is done`,
+        });
+      }
+      sleepMs(delay);
+      delay = Math.min(delay * 2, 10);
+    }
+  }
+
   exists(id: string): boolean {
     return fs.existsSync(this.dir(id));
   }
@@ -160,4 +228,21 @@ export class StateStore {
     fs.rmSync(grave, { recursive: true, force: true });
     return true;
   }
+}
+
+// Move a dead holder's lock aside; if what we moved is not the lock we saw
+// (another locker broke it and took it first), put it back.
+function breakStaleLock(file: string, holder: string): void {
+  const aside = `${file}.stale.${process.pid}`;
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    return;
+  }
+  try {
+    if (fs.readFileSync(aside, 'utf8') !== holder) fs.linkSync(aside, file);
+  } catch {
+    // taken again meanwhile: that holder keeps it
+  }
+  fs.rmSync(aside, { force: true });
 }

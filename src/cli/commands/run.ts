@@ -43,10 +43,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   try {
     await startContainer(ctx.store, id, ctx.log);
   } catch (err) {
+    const failedIn = ctx.log.phaseName;
     await deleteContainer(ctx.store, id, true, ctx.log).catch(() => {});
+    // report the phase that failed, not the cleanup's
+    ctx.log.phaseName = failedIn;
     throw err;
   }
   if (!exited) return 0;
+  ctx.log.phase('container');
   const code = await exited;
   for (const s of FORWARDED) process.off(s, forward);
   if (!ctx.flags.keep) await deleteContainer(ctx.store, id, true, ctx.log);

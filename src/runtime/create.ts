@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager.js';
@@ -118,9 +118,12 @@ function statSource(p: string): 'dir' | 'file' | 'missing' {
 
 
 
-function connectConsoleSocket(p: string): Promise<net.Socket> {
+// node:net is loaded only when a console socket is used: it is one of the
+// dearest modules to import on Bun.
+async function connectConsoleSocket(p: string): Promise<net.Socket> {
+  const { connect } = await import('node:net');
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ path: p });
+    const sock = connect({ path: p });
     sock.once('connect', () => resolve(sock));
     sock.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -1,17 +1,24 @@
-// errno numbers to names and texts, from the runtime's own table.
+// errno numbers to names and texts, from the runtime's own table. Loaded
+// only when an error is reported: node:util is not free to import on Bun.
 
-import util from 'node:util';
+import { createRequire } from 'node:module';
 
-const errnoMap: Map<number, [string, string]> | undefined = (() => {
-  try {
-    return util.getSystemErrorMap();
-  } catch {
-    return undefined;
+let errnoMap: Map<number, [string, string]> | undefined | null = null;
+
+function table(): Map<number, [string, string]> | undefined {
+  if (errnoMap === null) {
+    try {
+      const util = createRequire(import.meta.url)('node:util') as typeof import('node:util');
+      errnoMap = util.getSystemErrorMap();
+    } catch {
+      errnoMap = undefined;
+    }
   }
-})();
+  return errnoMap;
+}
 
 export function errnoName(n: number): { name: string; text: string } {
-  const e = errnoMap?.get(-n);
+  const e = table()?.get(-n);
   if (e) return { name: e[0], text: e[1] };
   return { name: `errno ${n}`, text: `errno ${n}` };
 }

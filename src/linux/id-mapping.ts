@@ -43,10 +43,10 @@ export function validateIdMappings(maps: readonly IdMapping[] | undefined, point
     // The kernel refuses first+count wrapping in u32, so ID 4294967295
     // ((uid_t)-1, "no id") can never be mapped.
     if (containerID + size > U32_MAX) {
-      fail(`container ids ${containerID}+${size} run past ${U32_MAX - 1}`, at);
+      fail(`${at}: container ids ${containerID}+${size} run past ${U32_MAX - 1}`, at);
     }
     if (hostID + size > U32_MAX) {
-      fail(`host ids ${hostID}+${size} run past ${U32_MAX - 1}`, at);
+      fail(`${at}: host ids ${hostID}+${size} run past ${U32_MAX - 1}`, at);
     }
     for (let j = 0; j < i; j++) {
       const o = list[j]!;

@@ -102,7 +102,7 @@ function bases(ctx: FuzzContext): Obj[] {
   const rich = structuredClone(plain);
   const linux = rich.linux as Obj;
   linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }];
-  linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '65536' };
+  linux.sysctl = { 'net.core.somaxconn': '1024', 'kernel.shmmax': '65536' };
   linux.resources = { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 64 << 20 }, pids: { limit: 64 }, cpu: { shares: 512 } };
   (rich.process as Obj).rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 512 }, { type: 'RLIMIT_NPROC', hard: 100, soft: 100 }];
   (rich.process as Obj).user = { uid: 1000, gid: 1000, additionalGids: [5, 10], umask: 18 };
@@ -239,7 +239,7 @@ const MUTATOR_NAMES = Object.keys(MUTATORS);
 
 const HOOK_POOL = ['/bin/true', '/bin/false', '/nonexistent/hook', 'bin/true', ''];
 const NS_POOL = (ctx: FuzzContext): string[] => ['', '/nonexistent/ns', ctx.notNamespace, 'relative/ns'];
-const SYSCTL_POOL = ['net.ipv4.ip_forward', 'net.core.somaxconn', 'kernel.shmmax', 'kernel.msgmax', 'fs.mqueue.queues_max', 'kernel.fuzz_nonexistent', '', '..', 'net..ipv4', '.net', 'net.', 'NET.IPV4.IP_FORWARD', 'net/ipv4/ip_forward'];
+const SYSCTL_POOL = ['net.core.somaxconn', 'net.ipv4.ip_forward', 'kernel.shmmax', 'kernel.msgmax', 'fs.mqueue.queues_max', 'kernel.fuzz_nonexistent', '', '..', 'net..ipv4', '.net', 'net.', 'NET.IPV4.IP_FORWARD', 'net/ipv4/ip_forward'];
 
 function isBind(m: Obj): boolean {
   const opts = Array.isArray(m.options) ? m.options : [];

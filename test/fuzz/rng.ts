@@ -8,11 +8,9 @@ export class Rng {
   }
 
   static forCase(seed: number, index: number): Rng {
-    // mix seed and index so neighbouring cases are unrelated
-    let h = (seed ^ 0x9e3779b9) >>> 0;
-    h = Math.imul(h ^ (index + 0x7f4a7c15), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    return new Rng(h ^ (h >>> 16));
+    // hash the seed, then the case number into it (murmur3's finalizer), so
+    // that neither neighbouring cases nor neighbouring seeds share streams
+    return new Rng(fmix32((fmix32(seed >>> 0) + Math.imul(index + 1, 0x9e3779b9)) >>> 0));
   }
 
   next(): number {
@@ -72,4 +70,11 @@ export class Rng {
     ];
     return this.pick(all.filter(([t]) => t !== type && !(type === 'number' && t === 'integer') && !(type === 'integer' && t === 'number')))[1]();
   }
+}
+
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

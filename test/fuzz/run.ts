@@ -105,7 +105,9 @@ interface HostFacts {
   text: string;
 }
 
-const SYSCTLS = ['net/ipv4/ip_forward', 'net/core/somaxconn', 'kernel/shmmax', 'kernel/msgmax', 'fs/mqueue/queues_max', 'kernel/hostname', 'kernel/domainname'];
+// (not net.ipv4.ip_forward, which the pool has too: dockerd, started by the
+// engine tests that may run meanwhile, turns it on)
+const SYSCTLS = ['net/core/somaxconn', 'kernel/shmmax', 'kernel/msgmax', 'fs/mqueue/queues_max', 'kernel/hostname', 'kernel/domainname'];
 
 function hostFacts(): HostFacts {
   const parts = SYSCTLS.map((s) => {

@@ -74,13 +74,13 @@ t('kill, state and delete racing with the container\'s exit: clear answers, one 
   const env = setup(tt);
   const b = env.bundle((s) => (s.process!.args = ['sh', '-c', 'sleep 0.2']));
   const allowed = /it is (stopped|created|running)|does not exist/;
-  for (let round = 0; round < 6; round++) {
+  for (let round = 0; round < 5; round++) {
     const id = uniqueId('race');
     tt.is((await runtAsync(env, ['create', '--bundle', b, id])).status, 0);
     tt.is((await runtAsync(env, ['start', id])).status, 0);
     let deleted = 0;
     const hammer = async (args: string[]): Promise<void> => {
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 8; i++) {
         const r = await runtAsync(env, args);
         if (r.status === 0) {
           if (args[0] === 'state') tt.regex(JSON.parse(r.stdout).status, /^(running|stopped)$/);

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { readHostLayout, type CgroupLayout } from '../cgroups/layout.js';
 import { resolveCgroupsPath } from '../cgroups/path.js';
@@ -26,6 +25,7 @@ import { ociState } from '../state/oci.js';
 import { OCI_VERSION, StateStore, validateId, type ContainerState } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { InitChannel, initError } from './init-channel.js';
+import { connectUnix, findInitBinary, writePidFileAtomic } from './native-stage.js';
 import { initStarted, prepareCreateExtras, seccompNotifyState } from './create-extras.js';
 
 export interface CreateOptions {
@@ -46,15 +46,8 @@ export interface Created {
   stage0: ChildProcess;
 }
 
-export function initBinary(): string {
-  if (process.env.RUNT_INIT) return process.env.RUNT_INIT;
-  // dist/src/runtime/create.js (tsc output) or dist/bundle/*.js (the bundle) -> bin/runt-init
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.resolve(here, '../../bin/runt-init'), path.resolve(here, '../../../bin/runt-init')]) {
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  throw new RuntimeError(Codes.InitSpawn, 'the native stage runt-init was not found', { hint: 'run `make` to build bin/runt-init, or set RUNT_INIT' });
-}
+// The native stage; the lookup lives in native-stage.ts, shared with exec.
+export const initBinary = findInitBinary;
 
 export async function loadValidSpec(
   bundleArg: string,
@@ -113,38 +106,6 @@ function statSource(p: string): 'dir' | 'file' | 'missing' {
     return fs.statSync(p).isDirectory() ? 'dir' : 'file';
   } catch {
     return 'missing';
-  }
-}
-
-
-
-// node:net is loaded only when a console socket is used: it is one of the
-// dearest modules to import on Bun.
-async function connectConsoleSocket(p: string): Promise<net.Socket> {
-  const { connect } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const sock = connect({ path: p });
-    sock.once('connect', () => resolve(sock));
-    sock.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new RuntimeError(Codes.ConsoleSocket, `cannot connect to console socket ${p}: ${err.code ?? err.message}`, {
-          path: p,
-          errno: err.code,
-          hint: 'the console socket must be a listening unix socket (e.g. recvtty)',
-        }),
-      ),
-    );
-  });
-}
-
-export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
-    fs.renameSync(tmp, abs);
-  } catch (err) {
-    throw fromSystemError(Codes.PidFile, `write pid file ${abs}`, err, { path: abs });
   }
 }
 
@@ -255,7 +216,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     faultPoint('after-cgroup');
     for (const w of cg.apply(spec.linux?.resources, { linuxDevicePaths: (spec.linux?.devices ?? []).map((d) => d.path) })) log.warn(w);
     log.phase('spawn');
-    if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
+    if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
 
     const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < 3 + preserved; fd++) stdio.push(fd);
@@ -297,7 +258,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     delete state.creatorStartTime;
     store.write(state);
     faultPoint('after-record');
-    if (opts.pidFile) writePidFile(opts.pidFile, state.pid!);
+    if (opts.pidFile) writePidFileAtomic(opts.pidFile, state.pid!);
     return { state, stage0 };
   } catch (err) {
     channel?.close();

@@ -3,6 +3,7 @@
 // the unified (cgroup2) hierarchy that the container joins for membership
 // only (and whose cgroup.kill we use).
 
+import { cgroupJoinFiles } from './join-files.js';
 import * as fs from 'node:fs';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
@@ -124,7 +125,7 @@ export class V1Manager implements CgroupManager {
   }
 
   procsFiles(): string[] {
-    return this.allDirs().map((d) => joinPath(d, 'cgroup.procs'));
+    return cgroupJoinFiles(this.saved);
   }
 
   apply(resources: Resources | undefined, opts: ApplyOptions = {}): string[] {

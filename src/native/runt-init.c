@@ -115,6 +115,10 @@ static int sync_fd = -1;
 static int preserve_fds = 0;
 static int cgroup_fds[64];
 static int n_cgroup_fds;
+/* the v2 cgroup directory to clone the init straight into
+ * (clone3 CLONE_INTO_CGROUP), and which cgroup_fds entry it stands for */
+static int into_cgroup_dir = -1;
+static int into_cgroup_idx = -1;
 static int fifo_fd = -1;      /* O_PATH fd of the exec fifo */
 static int proc_fd = -1;      /* O_PATH fd of the host /proc, to reopen the fifo */
 static int rootfs_fd = -1;    /* O_PATH fd of the rootfs, for RESOLVE_IN_ROOT */
@@ -1288,6 +1292,43 @@ static const char *step_name(int code)
 static int run_child(void *arg);
 static int child_first_op;
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+struct runt_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* clone3(CLONE_INTO_CGROUP) when there is a v2 cgroup to join: fork-like
+ * (no CLONE_VM, the child runs on a copy of our stack). Returns the pid, 0
+ * in the child, or -1 when clone3 or the cgroup is not usable here (old
+ * kernel, a v2 rule the write would report better); the caller then clones
+ * the old way and the child writes cgroup.procs. */
+static pid_t clone_into_cgroup(int flags)
+{
+  if (into_cgroup_dir < 0)
+    return -1;
+  struct runt_clone_args a;
+  memset(&a, 0, sizeof a);
+  a.flags = (uint64_t) (unsigned) flags | CLONE_INTO_CGROUP;
+  a.exit_signal = SIGCHLD;
+  a.cgroup = (uint64_t) into_cgroup_dir;
+  pid_t pid = (pid_t) syscall(SYS_clone3, &a, sizeof a);
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    /* already a member: the child must not write that cgroup.procs again */
+    close(cgroup_fds[into_cgroup_idx]);
+    cgroup_fds[into_cgroup_idx] = -1;
+  }
+  close(into_cgroup_dir);
+  into_cgroup_dir = -1;
+  return pid;
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 3) {
@@ -1324,6 +1365,21 @@ int main(int argc, char **argv)
       int fd = open(p, O_WRONLY | O_CLOEXEC);
       if (fd < 0)
         fail("open", errno, p, "open %s", p);
+      /* a v2 directory (cgroup.procs; v1 ones are joined through `tasks`):
+       * clone can put the init there itself, which skips the RCU grace
+       * period a write to cgroup.procs waits for (5-12 ms after a quiet
+       * spell); the write stays as the fallback */
+      size_t plen = strlen(p);
+      if (into_cgroup_dir < 0 && plen > 13 && strcmp(p + plen - 13, "/cgroup.procs") == 0) {
+        char dir[PATH_MAX];
+        if (plen - 13 < sizeof dir) {
+          memcpy(dir, p, plen - 13);
+          dir[plen - 13] = 0;
+          into_cgroup_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (into_cgroup_dir >= 0)
+            into_cgroup_idx = n_cgroup_fds;
+        }
+      }
       cgroup_fds[n_cgroup_fds++] = fd;
       break;
     }
@@ -1389,11 +1445,16 @@ int main(int argc, char **argv)
       int flags = (int) I(o, 0);
       int stay = (int) I(o, 1);
       child_first_op = i + 1;
-      size_t stack_size = 256 * 1024;
-      char *stack = malloc(stack_size);
-      if (!stack)
-        fail("malloc", ENOMEM, NULL, "clone stack");
-      pid_t pid = clone(run_child, stack + stack_size, flags | SIGCHLD, NULL);
+      pid_t pid = clone_into_cgroup(flags);
+      if (pid == 0)
+        _exit(run_child(NULL));
+      if (pid < 0) {
+        size_t stack_size = 256 * 1024;
+        char *stack = malloc(stack_size);
+        if (!stack)
+          fail("malloc", ENOMEM, NULL, "clone stack");
+        pid = clone(run_child, stack + stack_size, flags | SIGCHLD, NULL);
+      }
       if (pid < 0)
         fail("clone", errno, NULL, "create the container's namespaces");
       move_net_devices(pid);
@@ -1444,6 +1505,8 @@ static int run_child(void *arg)
       /* join by writing our own pid: a single-threaded process attaching
        * itself does not wait for an RCU grace period (DESIGN.md) */
       for (int k = 0; k < n_cgroup_fds; k++) {
+        if (cgroup_fds[k] < 0)
+          continue; /* cloned into it */
         if (write(cgroup_fds[k], "0", 1) < 0)
           fail("write", errno, "cgroup.procs", "join the container's cgroup");
         close(cgroup_fds[k]);

@@ -2,7 +2,6 @@
 // id, make the cgroup, spawn the native stage with the plan and walk it
 // through the handshake. Any failure rolls back all of it.
 
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -24,7 +23,8 @@ import { validateSpec } from '../spec/validate.js';
 import { ociState } from '../state/oci.js';
 import { OCI_VERSION, StateStore, validateId, type ContainerState } from '../state/store.js';
 import { runHooks } from './hooks.js';
-import { InitChannel, initError } from './init-channel.js';
+import { initError, type InitChannel } from './init-channel.js';
+import { spawnStage, type StageProcess } from './stage-process.js';
 import { connectUnix, findInitBinary, writePidFileAtomic } from './native-stage.js';
 import { initStarted, prepareCreateExtras, seccompNotifyState } from './create-extras.js';
 
@@ -43,7 +43,7 @@ export interface CreateOptions {
 export interface Created {
   state: ContainerState;
   // run mode: the native stage stays as the init's parent and exits with its status
-  stage0: ChildProcess;
+  stage0: StageProcess;
 }
 
 // The native stage; the lookup lives in native-stage.ts, shared with exec.
@@ -148,9 +148,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   // The plan is computed before any side effect: a config that cannot be
   // compiled leaves nothing behind.
   const preserved = opts.preserveFds;
-  const planFd = 3 + preserved;
-  const syncFd = planFd + 1;
-  const consoleFd = opts.consoleSocket ? syncFd + 1 : undefined;
+  // the stage's fds: preserved ones, then plan, sync and console socket
+  const consoleFd = opts.consoleSocket ? 3 + preserved + 2 : undefined;
   // seccomp BPF, LSM and resctrl facts: still before any side effect
   const extras = await prepareCreateExtras(spec, store, log);
   const plan: Plan = compilePlan(spec, {
@@ -203,7 +202,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     config: spec,
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
-  let stage0: ChildProcess | undefined;
+  let stage0: StageProcess | undefined;
   let consoleSock: net.Socket | undefined;
   let channel: InitChannel | undefined;
   try {
@@ -218,38 +217,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     log.phase('spawn');
     if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
 
-    const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
-    for (let fd = 3; fd < 3 + preserved; fd++) stdio.push(fd);
-    stdio.push('pipe', 'pipe');
-    if (consoleSock) stdio.push(consoleSock);
     log.debug('spawn native stage', { binary: init, ops: plan.ops.length });
-    const spawnHint = 'run `make` to build bin/runt-init, or point RUNT_INIT at a runnable copy';
-    try {
-      stage0 = spawn(init, [String(planFd), String(syncFd)], { stdio, env: {} });
-    } catch (err) {
-      // Bun throws some spawn failures (ETXTBSY) at once
-      throw fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init, syscall: 'spawn', hint: spawnHint });
-    }
-    const spawned = stage0;
-    const spawnError = new Promise<never>((_, reject) =>
-      spawned.once('error', (err: NodeJS.ErrnoException) =>
-        reject(fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init, syscall: 'spawn', hint: spawnHint })),
-      ),
-    );
-    if (!stage0.stdio[planFd] || !stage0.stdio[syncFd]) {
-      // others (ENOENT, EACCES) leave no pipes and arrive as an 'error' event
-      await Promise.race([spawnError, new Promise((r) => setTimeout(r, 2000))]);
-      throw new RuntimeError(Codes.InitSpawn, `start the native stage ${init}: it could not be run`, { path: init, hint: spawnHint });
-    }
-    const planStream = stage0.stdio[planFd] as NodeJS.WritableStream;
-    planStream.on('error', () => {});
-    planStream.end(encoded);
-    channel = new InitChannel(stage0.stdio[syncFd] as unknown as import('node:stream').Duplex);
+    stage0 = await spawnStage({ init, preserveFds: preserved, plan: encoded, consoleSocket: consoleSock });
+    channel = stage0.channel;
     faultPoint('after-spawn');
     // the native stage's phases, timed by the frames it sends: P (cloned),
     // H (hooks wanted), R (ready)
     log.phase('stage0');
-    await Promise.race([handshake(store, state, spec, plan, channel, log), spawnError]);
+    await handshake(store, state, spec, plan, channel, log);
     consoleSock?.destroy();
     channel.close();
 
@@ -333,9 +308,9 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
 }
 
 // Undo a failed create: the init (if any), the cgroup, the state dir.
-function rollback(store: StateStore, state: ContainerState, cg: CgroupManager, cgroupPidsBefore: Set<number>, stage0: ChildProcess | undefined, log: Logger): void {
+function rollback(store: StateStore, state: ContainerState, cg: CgroupManager, cgroupPidsBefore: Set<number>, stage0: StageProcess | undefined, log: Logger): void {
   try {
-    if (stage0 && stage0.exitCode === null) stage0.kill('SIGKILL');
+    if (stage0?.running()) stage0.kill('SIGKILL');
     // only our init: a pid whose start time is unknown or changed is gone
     // already, and may name someone else's process by now
     if (state.pid && state.pidStartTime !== undefined && isSameProcessAlive(state.pid, state.pidStartTime)) {

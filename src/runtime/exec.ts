@@ -10,12 +10,9 @@
 // exits with the process's status, which becomes ours; signals sent to us are
 // passed on to the process.
 
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
-import { constants as osConstants } from 'node:os';
-import type { Duplex } from 'node:stream';
-import type { SavedCgroup } from '../cgroups/manager.js';
+import { cgroupJoinFiles } from '../cgroups/join-files.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import { hostSecurityFacts } from '../linux/lsm.js';
@@ -31,7 +28,8 @@ import { compileExecPlan } from '../spec/to-exec-plan.js';
 import type { NamespaceType, Process, Spec } from '../spec/types.js';
 import { ociState } from '../state/oci.js';
 import type { ContainerState, StateStore } from '../state/store.js';
-import { InitChannel, initError } from './init-channel.js';
+import { initError, type InitChannel } from './init-channel.js';
+import { spawnStage, type StageProcess } from './stage-process.js';
 import { connectUnix, findInitBinary, writePidFileAtomic } from './native-stage.js';
 import { statusOf, wrongStatus } from './status.js';
 
@@ -46,14 +44,6 @@ export interface ExecOptions extends ExecRequest {
 
 // Signals passed on to the process in the foreground (as `run` does).
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
-// The cgroup.procs of every hierarchy directory of the container, as the
-// managers' procsFiles() lists them (v1: each hierarchy, plus the unified
-// one on hybrid hosts; v2: the one directory), without loading the managers
-// (~10 ms of imports that exec would pay on every call).
-function procsFiles(saved: SavedCgroup): string[] {
-  return [...new Set(Object.values(saved.paths))].map((d) => `${d}/cgroup.procs`);
-}
 
 // /proc/<pid>/ns/<file> for each type.
 const NS_FILES: Record<NamespaceType, string> = { user: 'user', mount: 'mnt', pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', time: 'time' };
@@ -111,13 +101,12 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
   const proc = execProcess(config, { ...o, process: o.processPath ? readProcessFile(o.processPath) : undefined });
   checkTerminal(proc, o);
   const seccomp = await compileSeccomp(config, store, log);
-  const planFd = 3 + o.preserveFds;
-  const syncFd = planFd + 1;
-  const consoleFd = o.consoleSocket ? syncFd + 1 : undefined;
+  // the stage's fds: preserved ones, then plan, sync and console socket
+  const consoleFd = o.consoleSocket ? 3 + o.preserveFds + 2 : undefined;
   const plan: Plan = compileExecPlan(config, proc, {
     id: o.id,
     namespaces: (config.linux?.namespaces ?? []).map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` })),
-    cgroupProcs: st.cgroup ? procsFiles(st.cgroup) : [],
+    cgroupProcs: st.cgroup ? cgroupJoinFiles(st.cgroup) : [],
     consoleSocketFd: consoleFd,
     consoleProxy: !!proc.terminal && !o.consoleSocket && !o.detach,
     preserveFds: o.preserveFds,
@@ -130,29 +119,19 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
   for (const w of plan.warnings) log.warn(w);
 
   let consoleSock: net.Socket | undefined;
-  let stage0: ChildProcess | undefined;
+  let stage0: StageProcess | undefined;
   let channel: InitChannel | undefined;
   let pid: number | undefined;
   try {
     if (o.consoleSocket) consoleSock = await connectUnix(o.consoleSocket);
-    const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
-    for (let fd = 3; fd < 3 + o.preserveFds; fd++) stdio.push(fd);
-    stdio.push('pipe', 'pipe');
-    if (consoleSock) stdio.push(consoleSock);
     const init = findInitBinary();
     log.debug('spawn native stage for exec', { binary: init, ops: plan.ops.length });
-    stage0 = spawn(init, [String(planFd), String(syncFd)], { stdio, env: {} });
-    const spawned = stage0;
     // runt-init exits with the process's status (128+N for signal N); it
     // only dies of a signal itself when it is killed
-    const exited = new Promise<number>((resolve) => spawned.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 15) : 15))));
-    const spawnError = new Promise<never>((_, reject) =>
-      spawned.once('error', (err: NodeJS.ErrnoException) => reject(fromSystemError(Codes.InitSpawn, `start the native stage ${init}`, err, { path: init }))),
-    );
-    const planStream = stage0.stdio[planFd] as NodeJS.WritableStream;
-    planStream.on('error', () => {});
-    planStream.end(encodePlan(plan));
-    channel = new InitChannel(stage0.stdio[syncFd] as unknown as Duplex);
+    stage0 = await spawnStage({ init, preserveFds: o.preserveFds, plan: encodePlan(plan), consoleSocket: consoleSock });
+    const spawned = stage0;
+    const exited = stage0.exited;
+    channel = stage0.channel;
     // forward signals from now on: a signal that arrives before the pid is
     // known is delivered once it is
     const pending: NodeJS.Signals[] = [];
@@ -164,7 +143,7 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
         return;
       }
       try {
-        process.kill(proxy && sig === 'SIGWINCH' ? spawned.pid! : pid, sig);
+        process.kill(proxy && sig === 'SIGWINCH' ? spawned.pid : pid, sig);
       } catch {
         // the process is gone
       }
@@ -174,7 +153,7 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
       for (const s of FORWARDED) process.off(s, forward);
     };
     try {
-      pid = await Promise.race([handshake(st, config, plan, channel, o, log), spawnError]);
+      pid = await handshake(st, config, plan, channel, o, log);
     } catch (err) {
       unforward();
       throw err;
@@ -189,7 +168,7 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
   } catch (err) {
     channel?.close();
     consoleSock?.destroy();
-    if (stage0 && stage0.exitCode === null) stage0.kill('SIGKILL');
+    if (stage0?.running()) stage0.kill('SIGKILL');
     // set only once the process has exec'd: a later failure (the pid file)
     // must not leave it running unaccounted for, as runc's runner kills it
     if (pid !== undefined) {

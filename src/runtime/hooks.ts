@@ -3,7 +3,7 @@
 // run inside the container, in the native stage). Each gets the state JSON
 // on stdin; a timeout kills it.
 
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Hook, OciState } from '../spec/types.js';
@@ -15,11 +15,19 @@ function tail(buf: Buffer[]): string {
   return text.length > 400 ? '…' + text.slice(-400) : text;
 }
 
-export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciState): Promise<void> {
+// node:child_process is loaded only by a container that has hooks
+type Spawn = typeof import('node:child_process').spawn;
+
+export async function runHook(phase: HookPhase, index: number, hook: Hook, state: OciState): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  return runHookWith(spawn, phase, index, hook, state);
+}
+
+function runHookWith(spawn: Spawn, phase: HookPhase, index: number, hook: Hook, state: OciState): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = hook.args && hook.args.length ? hook.args : [hook.path];
     const field = `/hooks/${phase}/${index}`;
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     try {
       child = spawn(hook.path, args.slice(1), {
         argv0: args[0],
@@ -83,5 +91,7 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: OciS
 
 export async function runHooks(phase: HookPhase, hooks: Hook[] | undefined, state: OciState): Promise<void> {
   const list = hooks ?? [];
-  for (let i = 0; i < list.length; i++) await runHook(phase, i, list[i]!, state);
+  if (!list.length) return;
+  const { spawn } = await import('node:child_process');
+  for (let i = 0; i < list.length; i++) await runHookWith(spawn, phase, i, list[i]!, state);
 }

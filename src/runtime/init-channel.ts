@@ -1,7 +1,6 @@
 // The runtime's side of the sync socket with the native stage: frames are
 // u32 length (LE), u8 type, payload (src/native/plan-format.h).
 
-import type { Duplex } from 'node:stream';
 import { errnoName } from './errno.js';
 
 export { errnoName };
@@ -14,27 +13,23 @@ export interface Frame {
   payload: Buffer;
 }
 
+// Frames in both directions over whatever transport the stage was started
+// with (stage-process.ts): the transport feeds bytes in and says when they
+// end; `write` sends one encoded frame.
 export class InitChannel {
   private buf: Buffer = Buffer.alloc(0);
   private frames: Frame[] = [];
-  private waiting: ((f: Frame | null) => void) | undefined;
+  private waiting: { resolve: (f: Frame | null) => void; reject: (e: unknown) => void } | undefined;
   private closed = false;
+  private failure: unknown;
 
-  constructor(private readonly sock: Duplex) {
-    sock.on('data', (d: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-      this.parse();
-    });
-    const end = (): void => {
-      this.closed = true;
-      this.wake();
-    };
-    sock.on('end', end);
-    sock.on('close', end);
-    sock.on('error', end);
-  }
+  constructor(
+    private readonly write: (frame: Buffer) => void,
+    private readonly release: () => void,
+  ) {}
 
-  private parse(): void {
+  feed(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     while (this.buf.length >= 5) {
       const len = this.buf.readUInt32LE(0);
       if (this.buf.length < 5 + len) break;
@@ -44,23 +39,35 @@ export class InitChannel {
     this.wake();
   }
 
+  end(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  // the transport broke in a way worth reporting (the stage could not run)
+  fail(err: unknown): void {
+    this.failure = err;
+    this.closed = true;
+    this.wake();
+  }
+
   private wake(): void {
-    if (!this.waiting) return;
+    const w = this.waiting;
+    if (!w) return;
     if (this.frames.length) {
-      const w = this.waiting;
       this.waiting = undefined;
-      w(this.frames.shift()!);
+      w.resolve(this.frames.shift()!);
     } else if (this.closed) {
-      const w = this.waiting;
       this.waiting = undefined;
-      w(null);
+      if (this.failure !== undefined) w.reject(this.failure);
+      else w.resolve(null);
     }
   }
 
   // The next frame, or null once the init closed its end.
   next(): Promise<Frame | null> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
       this.wake();
     });
   }
@@ -70,11 +77,11 @@ export class InitChannel {
     const h = Buffer.alloc(5);
     h.writeUInt32LE(body.length, 0);
     h.writeUInt8(type.charCodeAt(0), 4);
-    this.sock.write(Buffer.concat([h, body]));
+    this.write(Buffer.concat([h, body]));
   }
 
   close(): void {
-    this.sock.destroy();
+    this.release();
   }
 }
 

@@ -27,11 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.log,
   );
   const pid = created.state.pid!;
-  const exited = detach
-    ? undefined
-    : new Promise<number>((resolve) => {
-        created.stage0.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
-      });
+  const exited = detach ? undefined : created.stage0.exited;
   const forward = (sig: NodeJS.Signals): void => {
     try {
       process.kill(pid, sig);

@@ -32,7 +32,9 @@ test('v1 absolute path goes below each mount point; hybrid adds the unified dir'
   t.is(m.saved.paths['cpu'], `${root}/cpu/runt/c1`);
   t.is(m.saved.paths['unified'], `${root}/unified/runt/c1`);
   t.true(m.procsFiles().includes(`${root}/unified/runt/c1/cgroup.procs`));
-  t.true(m.procsFiles().includes(`${root}/systemd/runt/c1/cgroup.procs`));
+  // v1 hierarchies are joined through `tasks` (no RCU wait), the unified one through cgroup.procs
+  t.true(m.procsFiles().includes(`${root}/systemd/runt/c1/tasks`));
+  t.false(m.procsFiles().includes(`${root}/systemd/runt/c1/cgroup.procs`));
   t.is(m.procsFiles().length, 10);
 });
 

@@ -1,0 +1,190 @@
+// Start the native stage (runt-init) with its plan pipe and sync socket.
+//
+// Two ways, one interface: on Bun, Bun.spawn (about 1 ms, and no
+// node:child_process, whose first spawn costs ~15 ms there) with the sync
+// socket read through Bun's own event loop; elsewhere (Node, or when a
+// console socket has to be passed) node:child_process with streams.
+// The child sees the same fds either way: 0-2 inherited, then the
+// preserved fds, the plan fd, the sync fd and the console socket.
+
+import fs from 'node:fs';
+import type net from 'node:net';
+import { Codes } from '../errors/codes.js';
+import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { InitChannel } from './init-channel.js';
+
+export interface StageProcess {
+  readonly pid: number;
+  readonly channel: InitChannel;
+  // the stage's exit status, shell style (128+N when killed by signal N)
+  readonly exited: Promise<number>;
+  running(): boolean;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface StageSpawnOptions {
+  init: string;
+  preserveFds: number; // fds 3..3+n-1 of ours, passed on at the same numbers
+  plan: Buffer; // written to the plan fd, which is then closed
+  consoleSocket?: net.Socket; // passed after the sync fd
+}
+
+const SPAWN_HINT = 'run `make` to build bin/runt-init, or point RUNT_INIT at a runnable copy';
+
+export async function spawnStage(o: StageSpawnOptions): Promise<StageProcess> {
+  const planFd = 3 + o.preserveFds;
+  const args = [String(planFd), String(planFd + 1)];
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  if (bun && !o.consoleSocket) return spawnWithBun(bun, o, args);
+  return spawnWithNode(o, args);
+}
+
+// ---- Bun -------------------------------------------------------------------
+
+interface BunSubprocess {
+  pid: number;
+  stdio: (number | undefined | null)[];
+  exited: Promise<number>;
+  exitCode: number | null;
+  signalCode: string | null;
+  kill(signal?: number | string): void;
+}
+interface BunLike {
+  spawn(cmd: string[], opts: { stdio: (string | number)[]; env: Record<string, string> }): BunSubprocess;
+  file(fd: number): { stream(): ReadableStream<Uint8Array> };
+}
+
+function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): StageProcess {
+  const stdio: (string | number)[] = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < 3 + o.preserveFds; fd++) stdio.push(fd);
+  stdio.push('pipe', 'pipe');
+  let proc: BunSubprocess;
+  try {
+    proc = bun.spawn([o.init, ...args], { stdio, env: {} });
+  } catch (err) {
+    throw fromSystemError(Codes.InitSpawn, `start the native stage ${o.init}`, err, { path: o.init, syscall: 'spawn', hint: SPAWN_HINT });
+  }
+  const planFd = proc.stdio[3 + o.preserveFds];
+  const syncFd = proc.stdio[4 + o.preserveFds];
+  if (typeof planFd !== 'number' || typeof syncFd !== 'number') {
+    proc.kill('SIGKILL');
+    throw new RuntimeError(Codes.InitSpawn, `start the native stage ${o.init}: no plan or sync socket`, { path: o.init, hint: SPAWN_HINT });
+  }
+  // Bun's socket ends are non-blocking; the stage reads the whole plan
+  // first, so a full socket buffer only means waiting for it briefly
+  // a stage that died at once (EPIPE) is reported by the handshake, which
+  // sees the socket close without a frame, as with Node's streams
+  ignoreBrokenPipe(() => writeAllNonBlocking(planFd, o.plan));
+  fs.closeSync(planFd);
+
+  const reader = bun.file(syncFd).stream().getReader();
+  const channel = new InitChannel(
+    (frame) => ignoreBrokenPipe(() => writeAllNonBlocking(syncFd, frame)),
+    () => void reader.cancel().catch(() => {}),
+  );
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        channel.feed(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      }
+    } catch {
+      // a reset socket ends the channel like EOF does
+    }
+    channel.end();
+  })();
+  const exited = proc.exited.then((code) => (proc.signalCode ? 128 + signalNumber(proc.signalCode) : code));
+  return {
+    pid: proc.pid,
+    channel,
+    exited,
+    running: () => proc.exitCode === null && proc.signalCode === null,
+    kill: (signal) => proc.kill(signal),
+  };
+}
+
+function ignoreBrokenPipe(write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function writeAllNonBlocking(fd: number, data: Buffer): void {
+  let off = 0;
+  let pause = 0.05;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off, data.length - off);
+      pause = 0.05;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(sleeper, 0, 0, pause);
+      pause = Math.min(pause * 2, 5);
+    }
+  }
+}
+
+// Signal names to numbers without loading node:os (x86-64/arm64 numbering,
+// the ones a stage can die of in practice; anything else reads as SIGTERM).
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+function signalNumber(name: string): number {
+  return SIGNALS[name] ?? 15;
+}
+
+// ---- Node ------------------------------------------------------------------
+
+async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<StageProcess> {
+  const { spawn } = await import('node:child_process');
+  const stdio: (string | number | net.Socket)[] = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < 3 + o.preserveFds; fd++) stdio.push(fd);
+  stdio.push('pipe', 'pipe');
+  if (o.consoleSocket) stdio.push(o.consoleSocket);
+  let child: import('node:child_process').ChildProcess;
+  try {
+    child = spawn(o.init, args, { stdio: stdio as import('node:child_process').StdioOptions, env: {} });
+  } catch (err) {
+    // Bun's child_process throws some spawn failures (ETXTBSY) at once
+    throw fromSystemError(Codes.InitSpawn, `start the native stage ${o.init}`, err, { path: o.init, syscall: 'spawn', hint: SPAWN_HINT });
+  }
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(fromSystemError(Codes.InitSpawn, `start the native stage ${o.init}`, err, { path: o.init, syscall: 'spawn', hint: SPAWN_HINT })),
+    ),
+  );
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 15))),
+  );
+  const planStream = child.stdio[3 + o.preserveFds] as NodeJS.WritableStream | null;
+  const sock = child.stdio[4 + o.preserveFds] as unknown as import('node:stream').Duplex | null;
+  if (!planStream || !sock) {
+    // ENOENT, EACCES and the like leave no pipes and arrive as an 'error' event
+    await Promise.race([spawnError, new Promise((r) => setTimeout(r, 2000))]);
+    throw new RuntimeError(Codes.InitSpawn, `start the native stage ${o.init}: it could not be run`, { path: o.init, hint: SPAWN_HINT });
+  }
+  planStream.on('error', () => {});
+  planStream.end(o.plan);
+  const channel = new InitChannel(
+    (frame) => sock.write(frame),
+    () => sock.destroy(),
+  );
+  sock.on('data', (d: Buffer) => channel.feed(d));
+  const end = (): void => channel.end();
+  sock.on('end', end);
+  sock.on('close', end);
+  sock.on('error', end);
+  // a spawn that fails later (the 'error' event) ends the handshake too
+  spawnError.catch((err) => channel.fail(err));
+  return {
+    pid: child.pid!,
+    channel,
+    exited,
+    running: () => child.exitCode === null && child.signalCode === null,
+    kill: (signal) => child.kill(signal),
+  };
+}

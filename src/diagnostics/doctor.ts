@@ -4,10 +4,10 @@
 // environmental (subuid, newuidmap, delegation), so those are checked too.
 // Pure over its input: doctorInput() gathers the facts.
 
+import { installRoot } from '../sys/install-root.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SPEC_FEATURES } from '../features/spec-support.js';
 import { gatherHostFacts, type HostFacts } from './host-facts.js';
 import { hostReader, type HostReader } from './host-reader.js';
@@ -213,21 +213,10 @@ function invokingUser(h: HostReader): { name: string; uid: number } {
 
 // The runt checkout this code runs from (dist/src/diagnostics or the
 // bundle in dist/bundle): the nearest directory up with runt's package.json.
-function findCheckout(from: string): string {
-  for (let d = from; d !== path.dirname(d); d = path.dirname(d)) {
-    try {
-      if ((JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'runt') return d;
-    } catch {
-      // not here
-    }
-  }
-  return from;
-}
-
 export async function doctorInput(stateRoot: string, initBinary: string | undefined): Promise<DoctorInput> {
   const reader = hostReader();
   const facts = gatherHostFacts(reader, await loadSyscallProber());
-  const repo = findCheckout(path.dirname(fileURLToPath(import.meta.url)));
+  const repo = installRoot();
   let bun: DoctorInput['bun'];
   const bunPkg = path.join(repo, 'node_modules/@oven/bun-linux-x64');
   const bunPath = path.join(bunPkg, 'bin/bun');

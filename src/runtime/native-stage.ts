@@ -4,18 +4,15 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { installRoot } from '../sys/install-root.js';
 
 export function findInitBinary(): string {
   if (process.env.RUNT_INIT) return process.env.RUNT_INIT;
-  // dist/src/runtime/*.js (tsc output) or dist/bundle/*.js (the bundle) -> bin/runt-init
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.resolve(here, '../../bin/runt-init'), path.resolve(here, '../../../bin/runt-init')]) {
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  throw new RuntimeError(Codes.InitSpawn, 'the native stage runt-init was not found', { hint: 'run `make` to build bin/runt-init, or set RUNT_INIT' });
+  const candidate = `${installRoot()}/bin/runt-init`;
+  if (fs.existsSync(candidate)) return candidate;
+  throw new RuntimeError(Codes.InitSpawn, `the native stage runt-init was not found at ${candidate}`, { path: candidate, hint: 'run `make` to build bin/runt-init, or set RUNT_INIT' });
 }
 
 export async function connectUnix(p: string): Promise<net.Socket> {

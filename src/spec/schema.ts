@@ -12,7 +12,6 @@
 // branch's errors plus "must match a schema in anyOf"; only the most specific
 // branch error is kept.
 
-import { existsSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
@@ -31,23 +30,24 @@ interface ValidatorsModule {
   validateFeatures: ValidateFunction;
 }
 
-// The generated module sits in dist/generated/. This file runs either as
-// dist/src/spec/schema.js (tsc output, Node) or inside the bundle in
-// dist/bundle/ (the shipped CLI on Bun): try both relative locations.
-const VALIDATORS_URL = ['../../generated/validators.js', '../generated/validators.js']
-  .map((rel) => new URL(rel, import.meta.url))
-  .find((u) => existsSync(u)) ?? new URL('../../generated/validators.js', import.meta.url);
+// The generated module sits in dist/generated/; this file runs as
+// dist/src/spec/schema.js (tsc output), from where the literal path below
+// finds it, and the shipped executable is bundled from that output, so the
+// bundler resolves the same literal and carries the validators inside
+// (precompiled to bytecode with the rest).
+const VALIDATORS_PATH = 'dist/generated/validators.js';
 
 let validators: Promise<ValidatorsModule> | undefined;
 
 function loadValidators(): Promise<ValidatorsModule> {
-  validators ??= (import(VALIDATORS_URL.href) as Promise<ValidatorsModule>).catch((err: unknown) => {
+  // @ts-ignore: generated at build time, outside the TypeScript sources
+  validators ??= (import('../../generated/validators.js') as Promise<ValidatorsModule>).catch((err: unknown) => {
     validators = undefined; // let a later call retry (e.g. after a build)
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND') {
       // an incomplete build, not a bad config: say how to finish it
-      throw new RuntimeError(Codes.Internal, `schema validators not built: ${VALIDATORS_URL.pathname} is missing`, {
-        path: VALIDATORS_URL.pathname,
+      throw new RuntimeError(Codes.Internal, `schema validators not built: ${VALIDATORS_PATH} is missing`, {
+        path: VALIDATORS_PATH,
         hint: 'run `make` in the runt checkout',
       });
     }

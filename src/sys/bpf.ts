@@ -7,7 +7,7 @@
 // buffer the kernel reads or writes lives in koffi-allocated memory, so that
 // pointers stored inside the attr are real addresses.
 
-import { createRequire } from 'node:module';
+import { requireFromInstall } from './install-root.js';
 import os from 'node:os';
 
 // include/uapi/linux/bpf.h
@@ -62,7 +62,7 @@ function load(): Native {
   if (native) return native;
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new BpfError('bpf', 'ENOSYS', 38, `no bpf syscall number known for ${process.arch}`);
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const koffi = requireFromInstall()('koffi') as Koffi;
   const libc = koffi.load('libc.so.6');
   native = {
     koffi,

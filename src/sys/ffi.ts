@@ -4,7 +4,7 @@
 // module directly costs under 3 ms, so we try it first and fall back to the
 // package entry point (another platform, another layout).
 
-import { createRequire } from 'node:module';
+import { requireFromInstall } from './install-root.js';
 import type * as KoffiModule from 'koffi';
 
 export type Koffi = typeof KoffiModule;
@@ -13,7 +13,7 @@ let loaded: Koffi | undefined;
 
 function loadPrebuilt(): Koffi | undefined {
   try {
-    const require = createRequire(import.meta.url);
+    const require = requireFromInstall();
     const os = process.platform;
     const native = require(`@koromix/koffi-${os}-${process.arch}/${os}_${process.arch}/koffi.node`) as Koffi & { version?: unknown };
     const ok = typeof native.version === 'string' && typeof native.load === 'function' && typeof native.struct === 'function' && typeof native.decode === 'function';
@@ -34,7 +34,7 @@ export async function loadKoffi(): Promise<Koffi> {
   if (!loaded) {
     loaded = loadPrebuilt();
     if (!loaded) {
-      const mod = (await import('koffi')) as unknown as { default?: Koffi } & Koffi;
+      const mod = requireFromInstall()('koffi') as { default?: Koffi } & Koffi;
       loaded = mod.default ?? mod;
     }
   }

@@ -18,7 +18,7 @@ V2VM=${V2VM:-$ROOT/../shared/tools/v2vm.sh}
 BUN=$ROOT/node_modules/@oven/bun-linux-x64/bin/bun
 [ "$(id -u)" = 0 ] || { echo "run-in-guest: needs root (qemu shares / over 9p)" >&2; exit 2; }
 [ -x "$V2VM" ] || { echo "run-in-guest: $V2VM not found (set V2VM)" >&2; exit 2; }
-[ -f dist/bundle/main.js ] && [ -x bin/runt-init ] && [ -x bin/reaper ] && [ -x bundles/busybox/rootfs/bin/busybox ] &&
+[ -x bin/runt ] && [ -x bin/runt-init ] && [ -x bin/reaper ] && [ -x bundles/busybox/rootfs/bin/busybox ] &&
   [ -f dist/test/integration/cgroups-resources.test.js ] || { echo "run-in-guest: build first (make build bundles)" >&2; exit 2; }
 if [ $# -gt 0 ]; then files=("$@"); else
   files=(dist/test/integration/cgroups-*.test.js dist/test/integration/cgroup-membership.test.js dist/test/unit/cgroups/host.test.js)
@@ -32,7 +32,6 @@ mkdir -p "$snap/test"
 cp -a dist bin bundles package.json "$snap/"
 cp -a test/v2 "$snap/test/"
 ln -s "$ROOT/node_modules" "$snap/node_modules"
-printf '#!%s\nimport "%s/dist/bundle/main.js";\n' "$BUN" "$snap" > "$snap/bin/runt"
 
 start=$(date +%s)
 # Inside: test/v2/guest-suite.sh (checks the guest is cgroup v2, runs ava,

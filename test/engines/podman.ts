@@ -44,7 +44,21 @@ export const PODMAN_PACKAGES = ['podman', 'conmon'];
 // removes what none of them found
 const GLOBAL_PATHS = ['/run/containers', '/var/lib/containers'];
 const PREEXISTING = GLOBAL_PATHS.filter((p) => fs.existsSync(p));
+// the runtimes' default roots (see above), made by the first container if
+// missing: removed the same way, unless a container's state is in them
+const RUNTIME_ROOTS = ['/run/runt', '/run/runc'];
+const PREEXISTING_ROOTS = RUNTIME_ROOTS.filter((p) => fs.existsSync(p));
 let active = 0;
+
+// A runtime root with no container in it: nothing, or only runt's caches
+// (.cache/seccomp, compiled filters).
+function holdsNoContainer(root: string): boolean {
+  try {
+    return fs.readdirSync(root).every((e) => e.startsWith('.'));
+  } catch {
+    return true;
+  }
+}
 
 export class Podman extends CliEngine {
   readonly name = 'podman' as const;
@@ -124,6 +138,9 @@ export class Podman extends CliEngine {
     removeCgroups(cgroupsNamed([parent], true));
     if (--active === 0 && !processRunning(/^(podman|conmon)$/)) {
       for (const p of GLOBAL_PATHS) if (!PREEXISTING.includes(p)) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of RUNTIME_ROOTS) {
+        if (!PREEXISTING_ROOTS.includes(p) && holdsNoContainer(p)) fs.rmSync(p, { recursive: true, force: true });
+      }
     }
     problems.push(...processesMentioning([this.dir, `${parent}/`]));
     problems.push(...cgroupsNamed([parent], true).map((c) => `cgroup ${c}`));

@@ -44,12 +44,19 @@ let active = 0;
 
 const DOCKER = '/usr/bin/docker';
 const DOCKERD = '/usr/sbin/dockerd';
+const SYSTEM_CONTAINERD = '/run/containerd/containerd.sock';
 
 export class Docker extends CliEngine {
   readonly name = 'docker' as const;
   readonly image = `${IMAGE_REPO}:${IMAGE_TAG}`;
   readonly supportsUpdate = true;
   readonly runtimeName: string;
+  // containerd namespace of the daemon's containers: a private one, so that
+  // a dockerd that finds a system containerd at /run/containerd/containerd.sock
+  // (and uses it rather than starting its own) does not share "moby" with
+  // the system's dockerd
+  readonly ctrdNamespace: string;
+  private usesSystemContainerd = false;
   private daemon: Background | undefined;
 
   constructor(runtime: Runtime) {
@@ -59,6 +66,7 @@ export class Docker extends CliEngine {
     fs.chmodSync(dir, 0o755);
     super(runtime, dir, `/runt-e2e-docker-${runtime.name}-p${process.pid}`);
     this.runtimeName = `e2e-${runtime.name}`;
+    this.ctrdNamespace = `runt-e2e-docker-${runtime.name}-p${process.pid}`;
     active++;
   }
 
@@ -77,14 +85,14 @@ export class Docker extends CliEngine {
     return ['--runtime', this.runtimeName, '--network', 'none', '--pull', 'never'];
   }
 
-  // docker 20.10 gives every runtime, whatever its name, the root
-  // <exec-root>/runtime-runc, and the shim adds containerd's namespace
   protected forceRemoveFlags(): string[] {
     return ['--force'];
   }
 
+  // docker 20.10 gives every runtime, whatever its name, the root
+  // <exec-root>/runtime-runc, and the shim adds containerd's namespace
   runtimeRoot(): string {
-    return path.join(this.dir, 'exec', 'runtime-runc', 'moby');
+    return path.join(this.dir, 'exec', 'runtime-runc', this.ctrdNamespace);
   }
 
   runtimeStateDir(id: string): string {
@@ -104,6 +112,8 @@ export class Docker extends CliEngine {
       '--config-file', path.join(this.dir, 'daemon.json'),
       '--add-runtime', `${this.runtimeName}=${this.runtime.bin}`,
       '--cgroup-parent', this.cgroupParent,
+      '--containerd-namespace', this.ctrdNamespace,
+      '--containerd-plugins-namespace', `${this.ctrdNamespace}-plugins`,
       '--exec-opt', 'native.cgroupdriver=cgroupfs',
       '--bridge', 'none',
       '--iptables=false',
@@ -119,6 +129,8 @@ export class Docker extends CliEngine {
     if (err) throw new Error(err);
     if (!fs.existsSync(DOCKERD) || !fs.existsSync(DOCKER)) throw new Error(`${DOCKERD} or ${DOCKER} is missing after installing docker.io`);
     fs.writeFileSync(path.join(this.dir, 'daemon.json'), '{}\n');
+    // what dockerd 20.10 checks to use a running containerd instead of its own
+    this.usesSystemContainerd = fs.existsSync(SYSTEM_CONTAINERD);
     this.daemon = background(DOCKERD, this.daemonArgs(), { logFile: this.log });
     const up = await waitFor(() => fs.existsSync(this.socket) && this.cli(['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 }).status === 0, 60_000, 200);
     if (!up) {
@@ -139,6 +151,12 @@ export class Docker extends CliEngine {
       if (!exited) {
         this.daemon.kill('SIGKILL');
         await this.daemon.done;
+      }
+    }
+    // a system containerd keeps the daemon's (now empty) namespaces
+    if (this.usesSystemContainerd) {
+      for (const ns of [this.ctrdNamespace, `${this.ctrdNamespace}-plugins`]) {
+        runCmd(this.dir, 'ctr', ['--address', SYSTEM_CONTAINERD, 'namespaces', 'rm', ns]);
       }
     }
     // its containerd and shims name the exec-root: end any left, by pid

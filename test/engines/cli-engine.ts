@@ -45,20 +45,22 @@ export abstract class CliEngine {
   // engine features that differ
   abstract readonly supportsUpdate: boolean;
 
+  // run in the suite's temp dir: conmon creates a file named "oom" in its
+  // working directory (inherited from podman) when a container is OOM-killed
   cli(args: string[], opts: { input?: string; timeout?: number } = {}): Result {
     const c = this.command();
-    return runCmd(this.dir, c.cmd, [...c.args, ...args], { ...opts, ...(c.env ? { env: c.env } : {}) });
+    return runCmd(this.dir, c.cmd, [...c.args, ...args], { ...opts, cwd: this.dir, ...(c.env ? { env: c.env } : {}) });
   }
 
   cliPty(args: string[], opts: { timeout?: number } = {}): Result {
     const c = this.command();
     // script(1) passes its environment on
-    return runInPty(this.dir, c.cmd, [...c.args, ...args], { ...opts, ...(c.env ? { env: c.env } : {}) });
+    return runInPty(this.dir, c.cmd, [...c.args, ...args], { ...opts, cwd: this.dir, ...(c.env ? { env: c.env } : {}) });
   }
 
   cliBackground(args: string[]): Background {
     const c = this.command();
-    return background(c.cmd, [...c.args, ...args], c.env ? { env: c.env } : {});
+    return background(c.cmd, [...c.args, ...args], { cwd: this.dir, ...(c.env ? { env: c.env } : {}) });
   }
 
   // `<engine> run` of the suite's image with the runtime under test.

@@ -78,7 +78,7 @@ export function runCmd(
   scratch: string,
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+  opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string } = {},
 ): Result {
   const n = outCounter++;
   const outFile = path.join(scratch, `.out-${process.pid}-${n}`);
@@ -93,6 +93,7 @@ export function runCmd(
       input: opts.input ?? '',
       stdio: ['pipe', out, err],
       env: opts.env ?? process.env,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
       timeout: opts.timeout ?? 60_000,
       killSignal: 'SIGKILL',
     });
@@ -114,7 +115,7 @@ export function runCmd(
 
 // The same under a pseudo-terminal (util-linux script(1)): for the clients'
 // -t/--tty modes, which refuse to run without a terminal of their own.
-export function runInPty(scratch: string, cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Result {
+export function runInPty(scratch: string, cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
   const line = [cmd, ...args].map(shQuote).join(' ');
   const r = runCmd(scratch, 'script', ['-q', '-e', '-c', line, '/dev/null'], opts);
   // the terminals' line disciplines (the container's and script's) turn \n
@@ -136,11 +137,12 @@ export interface Background {
   stdoutSoFar(): string;
 }
 
-export function background(cmd: string, args: string[], opts: { logFile?: string; env?: NodeJS.ProcessEnv } = {}): Background {
+export function background(cmd: string, args: string[], opts: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Background {
   const logFd = opts.logFile ? fs.openSync(opts.logFile, 'a') : undefined;
   const p = spawn(cmd, args, {
     stdio: logFd !== undefined ? ['ignore', logFd, logFd] : ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   if (logFd !== undefined) fs.closeSync(logFd);
   let stdout = '';

@@ -385,3 +385,18 @@ export function thawCgroups(dirs: string[]): void {
   };
   for (const d of dirs) visit(d);
 }
+
+// Did a global path (/run/containerd, /run/docker...: what engines make
+// whatever they are told) exist before any engine suite started? The suites
+// remove only what they made. ava runs test files in concurrent worker
+// processes, so one suite's look at start-up could see another's daemon's
+// paths: run-tests.sh takes the snapshot before ava starts and passes it in
+// RUNT_E2E_PREEXISTING (colon separated); without it (ava run by hand) the
+// first look of this process decides.
+const firstLook = new Map<string, boolean>();
+export function existedBefore(p: string): boolean {
+  const env = process.env.RUNT_E2E_PREEXISTING;
+  if (env !== undefined) return env.split(':').includes(p);
+  if (!firstLook.has(p)) firstLook.set(p, fs.existsSync(p));
+  return firstLook.get(p)!;
+}

@@ -15,6 +15,7 @@ import {
   background,
   cgroupsNamed,
   ensurePackages,
+  existedBefore,
   mountsUnder,
   killMentioning,
   processesMentioning,
@@ -36,9 +37,9 @@ import { buildImage, IMAGE_REF } from '../helpers/image.js';
 export const CONTAINERD_PACKAGES = ['containerd'];
 
 // containerd and its shims use /run/containerd (s/, runc/<ns>) whatever the
-// config says: removed by the last suite of this process to stop if it was
-// not there when it started
-const HAD_RUN_CONTAINERD = fs.existsSync('/run/containerd');
+// config says: removed by the last suite to stop, once no containerd runs,
+// if it was not there before the engine suites started (existedBefore)
+existedBefore('/run/containerd'); // the first look, at load
 let active = 0;
 
 export class Containerd {
@@ -224,7 +225,7 @@ disabled_plugins = [
     // the shim's cleanup after a failed create runs the runtime with the
     // default root /run/containerd/runc/<ns>, which the runtime creates
     fs.rmSync(path.join('/run/containerd/runc', this.ns), { recursive: true, force: true });
-    if (--active === 0 && !HAD_RUN_CONTAINERD && !processRunning(/^containerd/)) removeEmptyTree('/run/containerd');
+    if (--active === 0 && !existedBefore('/run/containerd') && !processRunning(/^containerd/)) removeEmptyTree('/run/containerd');
     problems.push(...processesMentioning([this.dir, `${this.ns}/`]));
     problems.push(...cgroupsNamed([this.ns], true).map((c) => `cgroup ${c}`));
     return problems;

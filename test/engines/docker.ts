@@ -19,6 +19,7 @@ import {
   background,
   cgroupsNamed,
   ensurePackages,
+  existedBefore,
   killMentioning,
   processesMentioning,
   processRunning,
@@ -36,10 +37,10 @@ import { buildImage, IMAGE_REPO, IMAGE_TAG } from '../helpers/image.js';
 
 export const DOCKER_PACKAGES = ['docker.io'];
 // dockerd makes /run/docker/plugins whatever its exec-root, its containerd's
-// shims use /run/containerd/s: removed by the last suite of this process to
-// stop if they were not there when it started
-const HAD_RUN_DOCKER = fs.existsSync('/run/docker');
-const HAD_RUN_CONTAINERD = fs.existsSync('/run/containerd');
+// shims use /run/containerd/s: removed by the last suite to stop, once no
+// such daemon runs, if they were not there before the engine suites started
+// (existedBefore)
+for (const p of ['/run/docker', '/run/containerd']) existedBefore(p); // the first look, at load
 let active = 0;
 
 const DOCKER = '/usr/bin/docker';
@@ -170,8 +171,8 @@ export class Docker extends CliEngine {
     const problems = unmountAndRemove(this.dir);
     removeCgroups(cgroupsNamed([parent], true));
     if (--active === 0) {
-      if (!HAD_RUN_DOCKER && !processRunning(/^dockerd$/)) fs.rmSync('/run/docker', { recursive: true, force: true });
-      if (!HAD_RUN_CONTAINERD && !processRunning(/^containerd/)) removeEmptyTree('/run/containerd');
+      if (!existedBefore('/run/docker') && !processRunning(/^dockerd$/)) fs.rmSync('/run/docker', { recursive: true, force: true });
+      if (!existedBefore('/run/containerd') && !processRunning(/^containerd/)) removeEmptyTree('/run/containerd');
     }
     problems.push(...processesMentioning([this.dir, `${parent}/`]));
     problems.push(...cgroupsNamed([parent], true).map((c) => `cgroup ${c}`));

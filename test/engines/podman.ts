@@ -25,6 +25,7 @@ import {
   cgroupsNamed,
   commandExists,
   ensurePackages,
+  existedBefore,
   killMentioning,
   processesMentioning,
   processRunning,
@@ -39,15 +40,15 @@ import { buildImage, IMAGE_REF } from '../helpers/image.js';
 export const PODMAN_PACKAGES = ['podman', 'conmon'];
 
 // paths podman creates outside of its --root/--runroot whatever it is told;
-// which of them were there before this process started any podman, and how
-// many of its suites (one per runtime) are still running: the last one out
-// removes what none of them found
+// which of them were there before the engine suites started (existedBefore),
+// and how many of its suites (one per runtime) are still running: the last
+// one out removes what none of them found
 const GLOBAL_PATHS = ['/run/containers', '/var/lib/containers'];
-const PREEXISTING = GLOBAL_PATHS.filter((p) => fs.existsSync(p));
+for (const p of GLOBAL_PATHS) existedBefore(p); // the first look, at load
 // the runtimes' default roots (see above), made by the first container if
 // missing: removed the same way, unless a container's state is in them
 const RUNTIME_ROOTS = ['/run/runt', '/run/runc'];
-const PREEXISTING_ROOTS = RUNTIME_ROOTS.filter((p) => fs.existsSync(p));
+for (const p of RUNTIME_ROOTS) existedBefore(p);
 let active = 0;
 
 // A runtime root with no container in it: nothing, or only runt's caches
@@ -137,9 +138,9 @@ export class Podman extends CliEngine {
     const problems = unmountAndRemove(this.dir);
     removeCgroups(cgroupsNamed([parent], true));
     if (--active === 0 && !processRunning(/^(podman|conmon)$/)) {
-      for (const p of GLOBAL_PATHS) if (!PREEXISTING.includes(p)) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of GLOBAL_PATHS) if (!existedBefore(p)) fs.rmSync(p, { recursive: true, force: true });
       for (const p of RUNTIME_ROOTS) {
-        if (!PREEXISTING_ROOTS.includes(p) && holdsNoContainer(p)) fs.rmSync(p, { recursive: true, force: true });
+        if (!existedBefore(p) && holdsNoContainer(p)) fs.rmSync(p, { recursive: true, force: true });
       }
     }
     problems.push(...processesMentioning([this.dir, `${parent}/`]));

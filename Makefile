@@ -9,7 +9,7 @@ AVA := $(ROOT)/node_modules/.bin/ava
 APT_PACKAGES := busybox-static libseccomp-dev jq runc iproute2
 CFLAGS ?= -O2 -Wall -Wextra -Werror=implicit-function-declaration
 
-.PHONY: all build deps apt-deps npm-deps bundles demo test test-unit test-integration bench clean docs test-cgroup-v2 fuzz soak
+.PHONY: all build deps apt-deps npm-deps engine-deps bundles demo test test-unit test-integration test-engines bench clean docs test-cgroup-v2 fuzz soak
 
 all: build bundles
 
@@ -19,6 +19,16 @@ deps: apt-deps npm-deps
 # the tests compare against, libseccomp for seccomp.
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The engines the engine suites drive (test/integration/engine-*.test.ts):
+# containerd (with ctr and the runc shim v2), podman with conmon, Docker.
+ENGINE_PACKAGES := containerd podman conmon docker.io
+engine-deps:
+	@missing=""; for p in $(ENGINE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -81,7 +91,7 @@ demo: deps build bundles
 	@echo '$$ sudo bin/runt run --bundle bundles/busybox demo-$$$$'
 	@bin/runt --root /run/runt-demo run --bundle bundles/busybox demo-$$$$
 
-test: deps build bundles
+test: deps engine-deps build bundles
 	test/run-tests.sh
 
 test-unit: build
@@ -89,6 +99,14 @@ test-unit: build
 
 test-integration: build bundles
 	test/run-tests.sh integration
+
+# The engine suites alone, against runt and Debian's runc (the reference):
+# containerd, podman and Docker drive each runtime through the same
+# scenarios. `make test` runs them against runt only. RUNTIME=runt or
+# RUNTIME=runc narrows this target to one runtime.
+RUNTIME ?= runt,runc
+test-engines: deps engine-deps build bundles
+	RUNTIME=$(RUNTIME) test/run-tests.sh engines
 
 # Reliability (README, "Reliability"): the full config fuzz (FUZZ_COUNT
 # cases from FUZZ_SEED; a failing case is replayed with

@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       throw new RuntimeError(Codes.BadFlagValue, `invalid --log-format ${JSON.stringify(g['log-format'])}`, { hint: 'use "text" or "json"' });
     }
     log = new Logger({ file: typeof g.log === 'string' && g.log ? g.log : undefined, format, debug: !!g.debug });
+    log.open();
     // tracing is loaded only when asked for
     if (g.trace || (process.env.RUNT_TRACE && process.env.RUNT_TRACE !== '0')) {
       const { startTrace } = await import('../diagnostics/trace.js');

@@ -27,6 +27,13 @@ export class Logger {
     this.tracer?.phase(name);
   }
 
+  // Create the --log file now, as runc does at start-up: containerd's shim
+  // opens it to read the last error after any failure, and a missing file
+  // turns that into "unable to retrieve OCI runtime error".
+  open(): void {
+    if (this.opts.file) this.out();
+  }
+
   get debugEnabled(): boolean {
     return this.opts.debug;
   }

@@ -20,6 +20,7 @@ function readFifo(fd: number, st: ContainerState): { gotByte: boolean; rest: str
   let rest = '';
   const deadline = Date.now() + 10_000;
   let delay = 0.05;
+  let lastRead = false;
   for (;;) {
     let n: number;
     try {
@@ -39,7 +40,14 @@ function readFifo(fd: number, st: ContainerState): { gotByte: boolean; rest: str
     }
     if (n === 0 && gotByte) return { gotByte, rest }; // the writer closed: exec'd or died
     // not yet: before its first byte a 0 only means the writer has not opened yet
-    if (!gotByte && (!initAlive(st) || Date.now() > deadline)) return { gotByte, rest };
+    if (!gotByte && (!initAlive(st) || Date.now() > deadline)) {
+      // the init may have written, exec'd and exited (a short container,
+      // reaped at once by a shim) between our read and this check: what it
+      // wrote is still in the pipe, so read once more before giving up
+      if (lastRead) return { gotByte, rest };
+      lastRead = true;
+      continue;
+    }
     sleepMs(delay);
     delay = Math.min(delay * 2, 0.5);
   }

@@ -9,8 +9,16 @@ import path from 'node:path';
 import { Codes } from '../../../src/errors/codes.js';
 import { StateStore } from '../../../src/state/store.js';
 
+// each test's store is a temp dir, removed when the file's tests are done
+const made: string[] = [];
+test.after.always(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tmpStore(): StateStore {
-  return new StateStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runt-lock-')), 'root'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-lock-'));
+  made.push(dir);
+  return new StateStore(path.join(dir, 'root'));
 }
 
 test('a lock is exclusive until released, and leaves nothing behind', (t) => {

@@ -5,8 +5,16 @@ import path from 'node:path';
 import { StateStore, validateId, type ContainerState } from '../../../src/state/store.js';
 import { Codes } from '../../../src/errors/codes.js';
 
+// each test's store is a temp dir, removed when the file's tests are done
+const made: string[] = [];
+test.after.always(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tmpStore(): StateStore {
-  return new StateStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runt-store-')), 'root'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-store-'));
+  made.push(dir);
+  return new StateStore(path.join(dir, 'root'));
 }
 
 function state(id: string): ContainerState {

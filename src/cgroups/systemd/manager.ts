@@ -96,7 +96,7 @@ export class SystemdManager extends V2Manager {
   private pending: { resources: Resources | undefined; opts: ApplyOptions } | undefined;
   private version: number | undefined;
   // directories create() made before systemd knew of them, and whether
-  // StartTransientUnit was called since
+  // systemd accepted our StartTransientUnit since
   private premade: string[] = [];
   private started = false;
 
@@ -150,7 +150,6 @@ export class SystemdManager extends V2Manager {
   attach(pid: number): string[] {
     const pending = this.pending ?? { resources: undefined, opts: {} };
     const props = scopeProperties({ id: this.sd.unit, slice: this.sd.slice, pid }, this.resourceProps(pending.resources, pending.opts));
-    this.started = true;
     this.startUnit(props);
     this.creating = false;
     // systemd enables only the controllers it manages; runc's
@@ -161,6 +160,12 @@ export class SystemdManager extends V2Manager {
 
   override destroy(opts: DestroyOptions = {}): string[] {
     const notes: string[] = [];
+    if (this.creating && !this.started) {
+      // a create that failed before systemd accepted our unit: whatever
+      // has the name (another container's scope) is not ours to touch
+      removeDirs(this.premade);
+      return notes;
+    }
     if (fs.existsSync(this.dir)) {
       try {
         this.thaw();
@@ -175,9 +180,7 @@ export class SystemdManager extends V2Manager {
         }
       }
     }
-    // a failed create: no unit was ever asked for
-    if (!this.creating || this.started) this.stopUnit();
-    if (!this.started) removeDirs(this.premade);
+    this.stopUnit();
     if (fs.existsSync(this.dir)) {
       try {
         removeCgroupDir(this.dir);
@@ -253,6 +256,8 @@ export class SystemdManager extends V2Manager {
         throw this.busFailure('create', err2, isBusError(err2, 'org.freedesktop.systemd1.UnitExists') ? 'another container (or unit) uses this name: give each container its own cgroupsPath' : undefined);
       }
     }
+    // the unit is ours from here on: a failed create stops it
+    this.started = true;
     const result = this.waitJob(b, job);
     if (result !== 'done') {
       this.resetFailed();

@@ -9,7 +9,7 @@ AVA := $(ROOT)/node_modules/.bin/ava
 APT_PACKAGES := busybox-static libseccomp-dev jq runc iproute2
 CFLAGS ?= -O2 -Wall -Wextra -Werror=implicit-function-declaration
 
-.PHONY: all build deps apt-deps npm-deps engine-deps bundles demo test test-unit test-integration test-engines bench clean docs test-cgroup-v2 fuzz soak
+.PHONY: all build deps apt-deps npm-deps engine-deps bundles demo test test-unit test-integration test-engines bench clean docs test-cgroup-v2 test-systemd fuzz soak
 
 all: build bundles
 
@@ -91,8 +91,11 @@ demo: deps build bundles
 	@echo '$$ sudo bin/runt run --bundle bundles/busybox demo-$$$$'
 	@bin/runt --root /run/runt-demo run --bundle bundles/busybox demo-$$$$
 
+# The systemd driver's guest suite (test-systemd, about 2 minutes) is part
+# of it; RUNT_SKIP_GUEST=1 leaves it out where no QEMU guest can be run.
 test: deps engine-deps build bundles
 	test/run-tests.sh
+	@if [ "$${RUNT_SKIP_GUEST:-}" = 1 ]; then echo "make test: RUNT_SKIP_GUEST=1, the systemd guest suite was NOT run"; else test/v2/run-in-guest.sh --systemd; fi
 
 test-unit: build
 	test/run-tests.sh unit
@@ -124,6 +127,11 @@ soak: deps build bundles
 # ../shared/tools/v2vm.sh (slow, emulated; not part of `make test`).
 test-cgroup-v2: deps build bundles
 	test/v2/run-in-guest.sh
+
+# The systemd cgroup driver's suite (test/integration/systemd-*.test.ts) in
+# the same guest booted with systemd as PID 1 (v2vm.sh --systemd).
+test-systemd: deps build bundles
+	test/v2/run-in-guest.sh --systemd
 
 # Side by side with Debian's runc (and crun): see bench/run.sh.
 bench: deps build

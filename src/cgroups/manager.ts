@@ -16,6 +16,7 @@ import type { WriteRecord } from './fsio.js';
 import { type CgroupLayout, type CgroupMode, ownPathUnderMount } from './layout.js';
 import type { ResolvedCgroupPath } from './path.js';
 import type { CgroupStats } from './stats.js';
+import { SystemdManager, type SavedSystemd } from './systemd/manager.js';
 import { V1Manager, MANAGED_V1_CONTROLLERS } from './v1.js';
 import { V2Manager } from './v2.js';
 
@@ -34,6 +35,9 @@ export interface SavedCgroup {
   // Mount point per key, so that a manager loaded from state can still walk
   // from the hierarchy root (v2 subtree_control).
   mountpoints?: Record<string, string>;
+  // --systemd-cgroup: the transient scope holding the cgroup (runc records
+  // the driver in its state too); later commands go through systemd
+  systemd?: SavedSystemd;
 }
 
 export interface ApplyOptions {
@@ -70,6 +74,11 @@ export interface CgroupManager {
   stats(): CgroupStats;
   oomKillCount(): number;
   oomState(): OomState;
+  // Only managers whose cgroup someone else puts the init into (systemd:
+  // StartTransientUnit with its pid): called with the init's host pid while
+  // it waits before entering its cgroup namespace; procsFiles() is then
+  // empty during create. Returns warnings.
+  attach?(pid: number): string[];
 }
 
 export interface OomState {
@@ -126,6 +135,14 @@ export function newCgroupManager(
     });
   }
 
+  if (resolved.kind === 'systemd') {
+    // runc's systemd driver: v2 only here (v1/hybrid is refused at create)
+    const u = layout.unified ?? { mountpoint: '/sys/fs/cgroup' };
+    paths['unified'] = join(u.mountpoint, resolved.path);
+    mountpoints['unified'] = u.mountpoint;
+    return new SystemdManager({ mode: layout.mode, paths, created: [], mountpoints, systemd: { unit: resolved.unit, slice: resolved.slice } }, opts, true);
+  }
+
   if (layout.mode === 'v2') {
     const u = layout.unified;
     if (!u) throw new RuntimeError(Codes.CgroupSetup, 'no cgroup2 mount found');
@@ -173,6 +190,8 @@ export function loadCgroupManager(saved: SavedCgroup, opts: CgroupManagerOptions
     paths: { ...saved.paths },
     created: [...saved.created],
     ...(saved.mountpoints ? { mountpoints: { ...saved.mountpoints } } : {}),
+    ...(saved.systemd ? { systemd: { ...saved.systemd } } : {}),
   };
+  if (copy.systemd) return new SystemdManager(copy, opts);
   return saved.mode === 'v2' ? new V2Manager(copy, opts) : new V1Manager(copy, opts);
 }

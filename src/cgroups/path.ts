@@ -21,11 +21,20 @@
 
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
+import { parseSystemdCgroupsPath } from './systemd/path.js';
 
-export interface ResolvedCgroupPath {
-  kind: 'absolute' | 'relative';
-  path: string; // absolute: "/a/b"; relative: "a/b" (no leading slash)
-}
+export type ResolvedCgroupPath =
+  | {
+      kind: 'absolute' | 'relative';
+      path: string; // absolute: "/a/b"; relative: "a/b" (no leading slash)
+    }
+  | {
+      // --systemd-cgroup: a transient scope (systemd/path.ts)
+      kind: 'systemd';
+      path: string; // its cgroup below the cgroup2 mount: "/system.slice/runt-c1.scope"
+      unit: string;
+      slice: string;
+    };
 
 const FIELD = '/linux/cgroupsPath';
 
@@ -60,7 +69,7 @@ export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string, 
   );
 }
 
-function checked(p: ResolvedCgroupPath, original: string): ResolvedCgroupPath {
+function checked(p: { kind: 'absolute' | 'relative'; path: string }, original: string): ResolvedCgroupPath {
   if (p.path.includes('\0')) {
     throw new RuntimeError(Codes.CgroupPath, 'cgroupsPath contains a NUL byte', { field: FIELD });
   }
@@ -82,30 +91,8 @@ function checked(p: ResolvedCgroupPath, original: string): ResolvedCgroupPath {
   return p.kind === 'absolute' ? { kind: 'absolute', path: '/' + joined } : { kind: 'relative', path: joined };
 }
 
-// The systemd driver (D-Bus StartTransientUnit of "<prefix>-<name>.scope" in
-// "<slice>") does not exist yet. We could compute the path systemd would use
-// (runc systemd/common.go ExpandSlice: "a-b.slice:docker:x" →
-// "/a.slice/a-b.slice/docker-x.scope") and drive it through cgroupfs, but that
-// would be dishonest: systemd would not know about the scope, could garbage
-// collect or reconfigure it at its next daemon-reload, and the unit would be
-// missing from systemctl. So the form is validated (a malformed value is a
-// config error whatever the driver) and then refused with a clear hint.
-function systemdPath(cgroupsPath: string | undefined, id: string): never {
-  const raw = cgroupsPath ?? '';
-  if (raw !== '' && raw.split(':').length !== 3) {
-    throw new RuntimeError(
-      Codes.CgroupPath,
-      `expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got ${JSON.stringify(raw)} instead`,
-      { field: FIELD },
-    );
-  }
-  const unit = raw === '' ? `runt-${id}.scope` : `${raw.split(':')[1]}-${raw.split(':')[2]}.scope`;
-  throw new RuntimeError(
-    Codes.CgroupSystemd,
-    `the systemd cgroup driver is not implemented yet (cannot create ${unit})`,
-    {
-      field: FIELD,
-      hint: 'run without --systemd-cgroup, or use a cgroupfs path such as "/runt/<id>" in linux.cgroupsPath',
-    },
-  );
+// --systemd-cgroup: "slice:prefix:name" (systemd/path.ts).
+function systemdPath(cgroupsPath: string | undefined, id: string): ResolvedCgroupPath {
+  const u = parseSystemdCgroupsPath(cgroupsPath, id);
+  return { kind: 'systemd', path: u.cgroup, unit: u.unit, slice: u.slice };
 }

@@ -121,7 +121,8 @@ export function doctorChecks(i: DoctorInput): DoctorCheck[] {
     else add('cgroup-delegation', 'cgroup delegation', 'warn', `${u.parent} is not delegated to uid ${f.uid}: rootless engines cannot set limits`, 'enable delegation: systemctl edit user@.service with [Service] Delegate=yes (or run in `systemd-run --user --scope -p Delegate=yes`)');
   }
   if (cg.systemd) {
-    add('systemd', 'systemd cgroup driver', 'warn', 'systemd is the init here; engines set up for its cgroup driver call runt with --systemd-cgroup, which is not implemented yet (issue 9)', 'configure the engine for the cgroupfs driver (containerd: SystemdCgroup = false; docker: native.cgroupdriver=cgroupfs)');
+    if (cg.mode === 'v2') add('systemd', 'systemd cgroup driver', 'pass', 'systemd is the init here: --systemd-cgroup makes each container a transient scope');
+    else add('systemd', 'systemd cgroup driver', 'warn', `systemd is the init here, but runt's systemd cgroup driver supports only cgroup v2 hosts (this one is ${cg.mode})`, 'configure the engine for the cgroupfs driver (containerd: SystemdCgroup = false; docker: native.cgroupdriver=cgroupfs), or boot with systemd.unified_cgroup_hierarchy=1');
   } else add('systemd', 'systemd cgroup driver', 'pass', 'systemd is not the init: engines use the cgroupfs driver');
 
   // user namespaces and rootless needs

@@ -64,6 +64,7 @@ export const Codes = {
   CgroupFreeze: 'RUNT5006',
   CgroupDevices: 'RUNT5007',
   CgroupEvents: 'RUNT5008',
+  CgroupSystemdUnavailable: 'RUNT5009',
 
   // 6xxx: hooks
   HookFailed: 'RUNT6001',
@@ -137,10 +138,11 @@ export const CODE_DESCRIPTIONS: Record<keyof typeof Codes, string> = {
   CgroupRemove: 'The container\'s cgroup could not be removed.',
   CgroupPath: '`linux.cgroupsPath` is malformed or escapes its hierarchy.',
   CgroupResource: 'A value of `linux.resources` could not be applied; `path` is the cgroup file and `field` the config member.',
-  CgroupSystemd: 'The systemd cgroup driver was asked for (`--systemd-cgroup`); it is not implemented yet.',
+  CgroupSystemd: 'The systemd cgroup driver (`--systemd-cgroup`) failed: systemd refused or could not start the container\'s scope (the message names the unit and systemd\'s D-Bus error), or the host layout is not supported by it (cgroup v1/hybrid).',
   CgroupFreeze: 'The container\'s cgroup could not be frozen or thawed (pause, resume).',
   CgroupDevices: 'The cgroup v2 eBPF device filter could not be loaded or attached to the container\'s cgroup (`path`); needs CAP_BPF/CAP_SYS_ADMIN and CONFIG_CGROUP_BPF.',
   CgroupEvents: '`events` could not read the container\'s statistics or follow its OOM events.',
+  CgroupSystemdUnavailable: '`--systemd-cgroup` was given but systemd cannot be reached: it is not the init (no /run/systemd/system) or the D-Bus system bus cannot be connected to.',
   HookFailed: 'A hook could not be run or exited with a non-zero status.',
   HookTimeout: 'A hook ran longer than its `timeout`.',
   BadSignal: 'The signal given to `kill` is not a known name or number.',

@@ -224,7 +224,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     // the native stage's phases, timed by the frames it sends: P (cloned),
     // H (hooks wanted), R (ready)
     log.phase('stage0');
-    await handshake(store, state, spec, plan, channel, log);
+    await handshake(store, state, spec, plan, channel, cg, log);
     consoleSock?.destroy();
     channel.close();
 
@@ -243,7 +243,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   }
 }
 
-async function handshake(store: StateStore, state: ContainerState, spec: Spec, plan: Plan, channel: InitChannel, log: Logger): Promise<void> {
+async function handshake(store: StateStore, state: ContainerState, spec: Spec, plan: Plan, channel: InitChannel, cg: CgroupManager, log: Logger): Promise<void> {
   const what = `cannot create container "${state.id}"`;
   for (;;) {
     const frame = await channel.next();
@@ -264,6 +264,8 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
         store.write(state);
         faultPoint('after-pid');
         log.debug('container init started', { pid });
+        // systemd driver: systemd moves the init into its scope (runc Apply(pid))
+        if (cg.attach) for (const w of cg.attach(pid)) log.warn(w);
         if (plan.newUserNamespace) {
           writeProcFile(pid, 'uid_map', plan.uidMap!, Codes.IdMapWrite, 'write the uid mappings');
           writeProcFile(pid, 'gid_map', plan.gidMap!, Codes.IdMapWrite, 'write the gid mappings');

@@ -43,13 +43,14 @@ test('NUL bytes are refused', (t) => {
   t.throws(() => resolveCgroupsPath('/a\0b', 'c1', false), { instanceOf: RuntimeError });
 });
 
-test('systemd driver: refused with a hint until it exists', (t) => {
-  const e = t.throws(() => resolveCgroupsPath('system.slice:docker:abc', 'abc', true), { instanceOf: RuntimeError });
-  t.is(e?.code, Codes.CgroupSystemd);
-  t.regex(e?.message ?? '', /docker-abc\.scope/);
-  t.regex(e?.hint ?? '', /without --systemd-cgroup/);
-  const d = t.throws(() => resolveCgroupsPath(undefined, 'abc', true), { instanceOf: RuntimeError });
-  t.regex(d?.message ?? '', /runt-abc\.scope/);
+test('systemd driver: slice:prefix:name becomes a scope in that slice', (t) => {
+  t.deepEqual(resolveCgroupsPath('system.slice:docker:abc', 'abc', true), {
+    kind: 'systemd',
+    path: '/system.slice/docker-abc.scope',
+    unit: 'docker-abc.scope',
+    slice: 'system.slice',
+  });
+  t.deepEqual(resolveCgroupsPath(undefined, 'abc', true), { kind: 'systemd', path: '/system.slice/runt-abc.scope', unit: 'runt-abc.scope', slice: 'system.slice' });
 });
 
 test('systemd driver: a malformed slice:prefix:name is a config error', (t) => {

@@ -194,3 +194,19 @@ t('--systemd-cgroup fails clearly where systemd is not the init, leaving nothing
   tt.regex(r.stderr, /RUNT5009/);
   tt.false(fs.existsSync(path.join(env.root, id)));
 });
+
+// The executable is Bun: by default Bun reads bunfig.toml (whose `preload`
+// runs code) and .env from the current directory. A runtime run as root from
+// wherever an engine or a user happens to be must read neither.
+t('a bunfig.toml or .env in the caller\'s directory is ignored (no preload, no environment)', (tt) => {
+  const env = setup(tt);
+  const dir = fs.mkdtempSync(path.join(env.tmp, 'cwd-'));
+  const marker = path.join(dir, 'preloaded');
+  fs.writeFileSync(path.join(dir, 'p.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); console.log('PRELOADED');\n`);
+  fs.writeFileSync(path.join(dir, 'bunfig.toml'), 'preload = ["./p.js"]\n');
+  fs.writeFileSync(path.join(dir, '.env'), 'RUNT_TRACE=1\nRUNT_INIT=/nonexistent\n');
+  const r = spawnSync(RUNT, ['--root', env.root, 'list'], { cwd: dir, encoding: 'utf8' });
+  tt.is(r.status, 0, r.stderr);
+  tt.notRegex(r.stdout + r.stderr, /PRELOADED|"phase"/);
+  tt.false(fs.existsSync(marker));
+});

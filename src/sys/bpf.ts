@@ -8,7 +8,7 @@
 // pointers stored inside the attr are real addresses.
 
 import { requireFromInstall } from './install-root.js';
-import os from 'node:os';
+import { errnoName as errnoInfo } from '../runtime/errno.js';
 
 // include/uapi/linux/bpf.h
 const BPF_PROG_LOAD = 5;
@@ -74,10 +74,14 @@ function load(): Native {
   return native;
 }
 
-const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
+// errno names from the runtime's table, looked up only on failure: node:os
+// at module level cost every create ~1 ms even where no BPF is used
 function errnoName(n: number): string {
-  return errnoNames.get(n) ?? `errno ${n}`;
+  return errnoInfo(n).name;
 }
+
+const EINTR = 4;
+const ENOSPC = 28;
 
 // Native memory with a Buffer view over it; freed by release().
 class Mem {
@@ -116,7 +120,7 @@ function bpf(op: string, cmd: number, attr: Mem, detail?: () => string): number 
     const r = Number(n.syscall(n.nr, 'int', cmd, 'void *', attr.ptr, 'uint', ATTR_SIZE));
     if (r >= 0) return r;
     const e = n.koffi.errno();
-    if (e === os.constants.errno.EINTR) continue;
+    if (e === EINTR) continue;
     throw new BpfError(op, errnoName(e), e, detail?.() ?? '');
   }
 }
@@ -190,7 +194,7 @@ export function progQuery(targetFd: number, attachType: number): number[] {
       throw err;
     }
   }
-  throw new BpfError('bpf(BPF_PROG_QUERY)', 'ENOSPC', os.constants.errno.ENOSPC, 'the list of attached programs kept growing');
+  throw new BpfError('bpf(BPF_PROG_QUERY)', 'ENOSPC', ENOSPC, 'the list of attached programs kept growing');
 }
 
 // Close an fd that bpf() returned (Node's fs.closeSync warns about fds it

@@ -7,7 +7,7 @@
 // sd-bus functions return a negative errno on failure (sd-bus(3)); a failed
 // method call also fills an sd_bus_error with the D-Bus error name and text.
 
-import { constants as osConstants } from 'node:os';
+import { errnoName as errnoInfo } from '../runtime/errno.js';
 import { loadKoffiSync, type Koffi } from './ffi.js';
 
 const LIB = 'libsystemd.so.0';
@@ -25,10 +25,10 @@ export class BusError extends Error {
   }
 }
 
+// sd-bus returns -errno; the name comes from the runtime's table (node:os
+// would cost every create its load, systemd or not)
 function errnoName(ret: number): string {
-  const n = -ret;
-  for (const [k, v] of Object.entries(osConstants.errno)) if (v === n) return k;
-  return `errno ${n}`;
+  return errnoInfo(-ret).name;
 }
 
 interface Fns {

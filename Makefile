@@ -69,13 +69,15 @@ bin/seccomp-agent: test/helpers/seccomp-agent.c
 # directory. koffi (a native module) stays outside and is loaded from
 # node_modules on demand (src/sys/install-root.ts). It must not read a
 # .env or bunfig.toml from the caller's directory (Bun's default): those
-# would set its environment or preload code, as root. CommonJS output: ~2 ms
+# would set its environment or preload code, as root. A call lives ~10 ms:
+# JIT tiers cost more than they win, so tier-up waits 1000x longer (create:
+# -2 ms, peak RSS 45 -> 41 MiB). CommonJS output: ~2 ms
 # less per call than ESM here; yargs (ESM-only, and needed by --help alone)
 # is bundled on its own into dist/yargs.js.
 bin/runt: dist/.built dist/yargs.js
 	@mkdir -p bin
 	$(BUN) build dist/src/cli/main.js --compile --bytecode --format=cjs --minify --outfile=$@.tmp \
-	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000 \
 	  --external koffi --external yargs --external ajv --external 'ajv/*' >/dev/null
 	@mv $@.tmp $@
 

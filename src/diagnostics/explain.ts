@@ -132,7 +132,7 @@ export function explain(spec: Spec, bundle: string, rootfs: string, id: string, 
     }
   }
   hookSteps(add, 'start', 'poststart', spec.hooks?.poststart);
-  add({ stage: 'start', actor: 'runtime', op: 'started', text: 'record the container as started; it is "running"' });
+  add({ stage: 'start', actor: 'runtime', op: 'started', text: 'the exec fifo is gone: the container is "running" (nothing is written)' });
   add({ stage: 'delete', actor: 'runtime', op: 'kill', text: `\`runt delete ${id}\`: SIGKILL what is left of the container and wait for its init` });
   for (const d of new Set(Object.values(cg.paths))) add({ stage: 'delete', actor: 'runtime', op: 'cgroup-remove', text: `remove cgroup ${d}${cg.mkdirs.includes(d) ? '' : ' (if no other container uses it)'}` });
   hookSteps(add, 'delete', 'poststop', spec.hooks?.poststop);

@@ -99,20 +99,12 @@ export async function startContainer(store: StateStore, id: string, log: Logger)
       },
     );
   }
-  // re-read under the lock and change only our field: an update that ran
-  // meanwhile must not be lost
-  const release = store.lock(id);
-  try {
-    const fresh = store.read(id);
-    fresh.started = true;
-    store.write(fresh);
-  } finally {
-    release();
-  }
-  st.started = true;
+  // Nothing is written: the fifo's removal above is what makes the
+  // container "running" (status.ts derives the status, as runc does).
   log.phase('hooks');
+  const poststart = st.config.hooks?.poststart;
   try {
-    await (await import('./hooks.js')).runHooks('poststart', st.config.hooks?.poststart, ociState(st, 'running', st.pid));
+    if (poststart?.length) await (await import('./hooks.js')).runHooks('poststart', poststart, ociState(st, 'running', st.pid));
   } catch (err) {
     // runtime-spec 1.3: a failing poststart hook fails start; runc then
     // stops the container

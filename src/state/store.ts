@@ -36,7 +36,6 @@ export interface ContainerState {
   creatorStartTime?: string;
   cgroup?: SavedCgroup;
   config: Spec;
-  started?: boolean;
   // create --no-new-keyring: exec'd processes keep the caller's keyring too
   noNewKeyring?: boolean;
 }

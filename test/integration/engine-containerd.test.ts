@@ -331,8 +331,8 @@ function suite(rt: Runtime): void {
     const c = need(tt);
     const id = uid('sysd');
     const r = c.run(id, ['true'], { flags: ['--rm', '--runc-systemd-cgroup', '--cgroup', `runt-e2e.slice:runt:${id}`] });
-    // no systemd on these machines: runc cannot reach it over D-Bus, runt has
-    // no systemd driver yet; both must fail cleanly and say why
+    // no systemd as PID 1 on these machines: runc cannot reach it over
+    // D-Bus, runt refuses (RUNT5009); both must fail cleanly and say why
     if (r.status === 0) {
       tt.log('the systemd cgroup driver worked here');
     } else {

@@ -400,3 +400,19 @@ export function existedBefore(p: string): boolean {
   if (!firstLook.has(p)) firstLook.set(p, fs.existsSync(p));
   return firstLook.get(p)!;
 }
+
+// The last of an engine suite's teardown, shared by the podman and Docker
+// suites: end what still mentions the suite's directory (a conmon or shim
+// its engine could not stop) and what still runs in the suite's cgroups
+// (containers whose shim or conmon was killed), by pid; then unmount and
+// remove the directory and the cgroups. Returns what could not be undone.
+export async function endSuiteLeftovers(dir: string, cgroupParent: string): Promise<string[]> {
+  killMentioning([dir]);
+  const parent = path.basename(cgroupParent);
+  thawCgroups(cgroupsNamed([parent], true));
+  killMentioning([`${parent}/`]);
+  await waitFor(() => processesMentioning([dir, `${parent}/`]).length === 0, 5000);
+  const problems = unmountAndRemove(dir);
+  removeCgroups(cgroupsNamed([parent], true));
+  return problems;
+}

@@ -18,17 +18,14 @@ import { CliEngine } from './cli-engine.js';
 import {
   background,
   cgroupsNamed,
+  endSuiteLeftovers,
   ensurePackages,
   existedBefore,
-  killMentioning,
   processesMentioning,
   processRunning,
-  removeCgroups,
-  thawCgroups,
   removeEmptyTree,
   runCmd,
   sleep,
-  unmountAndRemove,
   waitFor,
   type Background,
   type Runtime,
@@ -160,16 +157,9 @@ export class Docker extends CliEngine {
         runCmd(this.dir, 'ctr', ['--address', SYSTEM_CONTAINERD, 'namespaces', 'rm', ns]);
       }
     }
-    // its containerd and shims name the exec-root: end any left, by pid
-    killMentioning([this.dir]);
+    // its containerd and shims name the exec-root, and conmons or shims left: ended by pid
+    const problems = await endSuiteLeftovers(this.dir, this.cgroupParent);
     const parent = path.basename(this.cgroupParent);
-    // and what still runs in the suite's cgroups (containers whose shim or
-    // conmon was killed)
-    thawCgroups(cgroupsNamed([parent], true));
-    killMentioning([`${parent}/`]);
-    await waitFor(() => processesMentioning([this.dir, `${parent}/`]).length === 0, 5000);
-    const problems = unmountAndRemove(this.dir);
-    removeCgroups(cgroupsNamed([parent], true));
     if (--active === 0) {
       if (!existedBefore('/run/docker') && !processRunning(/^dockerd$/)) fs.rmSync('/run/docker', { recursive: true, force: true });
       if (!existedBefore('/run/containerd') && !processRunning(/^containerd/)) removeEmptyTree('/run/containerd');

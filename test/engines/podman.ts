@@ -23,16 +23,12 @@ import path from 'node:path';
 import { CliEngine } from './cli-engine.js';
 import {
   cgroupsNamed,
+  endSuiteLeftovers,
   commandExists,
   ensurePackages,
   existedBefore,
-  killMentioning,
   processesMentioning,
   processRunning,
-  removeCgroups,
-  thawCgroups,
-  unmountAndRemove,
-  waitFor,
   type Runtime,
 } from './common.js';
 import { buildImage, IMAGE_REF } from '../helpers/image.js';
@@ -127,16 +123,9 @@ export class Podman extends CliEngine {
   async stop(): Promise<string[]> {
     this.cli(['pod', 'rm', '--all', '--force'], { timeout: 60_000 });
     this.cli(['rm', '--all', '--force', '--time', '0'], { timeout: 60_000 });
-    // conmon of a container podman could not remove: end it by pid
-    killMentioning([this.dir]);
+    // conmon of a container podman could not remove, and what is left: ended by pid
+    const problems = await endSuiteLeftovers(this.dir, this.cgroupParent);
     const parent = path.basename(this.cgroupParent);
-    // and what still runs in the suite's cgroups (containers whose shim or
-    // conmon was killed)
-    thawCgroups(cgroupsNamed([parent], true));
-    killMentioning([`${parent}/`]);
-    await waitFor(() => processesMentioning([this.dir, `${parent}/`]).length === 0, 5000);
-    const problems = unmountAndRemove(this.dir);
-    removeCgroups(cgroupsNamed([parent], true));
     if (--active === 0 && !processRunning(/^(podman|conmon)$/)) {
       for (const p of GLOBAL_PATHS) if (!existedBefore(p)) fs.rmSync(p, { recursive: true, force: true });
       for (const p of RUNTIME_ROOTS) {

@@ -71,19 +71,15 @@ bin/seccomp-agent: test/helpers/seccomp-agent.c
 # .env or bunfig.toml from the caller's directory (Bun's default): those
 # would set its environment or preload code, as root. A call lives ~10 ms:
 # JIT tiers cost more than they win, so tier-up waits 1000x longer (create:
-# -2 ms, peak RSS 45 -> 41 MiB). CommonJS output: ~2 ms
-# less per call than ESM here; yargs (ESM-only, and needed by --help alone)
-# is bundled on its own into dist/yargs.js.
-bin/runt: dist/.built dist/yargs.js
+# -2 ms, peak RSS 45 -> 41 MiB). Split into chunks, each call loads only its
+# command's code (ESM; one CommonJS file was ~1 ms and 2-3 MiB more per
+# call); yargs is one of those chunks, loaded by --help alone.
+bin/runt: dist/.built
 	@mkdir -p bin
-	$(BUN) build dist/src/cli/main.js --compile --bytecode --format=cjs --minify --outfile=$@.tmp \
+	$(BUN) build dist/src/cli/main.js --compile --splitting --bytecode --format=esm --minify --outfile=$@.tmp \
 	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000 \
-	  --external koffi --external yargs --external ajv --external 'ajv/*' >/dev/null
+	  --external koffi --external ajv --external 'ajv/*' >/dev/null
 	@mv $@.tmp $@
-
-dist/yargs.js: node_modules/.installed
-	@mkdir -p dist
-	$(BUN) build node_modules/yargs/index.mjs --target=bun --format=esm --minify --outfile=$@ >/dev/null
 
 # Example bundle: config.json is committed, the rootfs is made from
 # Debian's busybox-static.

@@ -3,8 +3,7 @@
 // import, which the machine-driven calls must not pay.
 
 import { writeSync } from 'node:fs';
-import type Yargs from 'yargs';
-import { installRoot, isCompiledExecutable } from '../sys/install-root.js';
+import yargs from 'yargs';
 import { COMMANDS, GLOBAL_FLAGS, type CommandSpec, type FlagSpec } from './flags.js';
 
 type YargsLike = {
@@ -24,15 +23,7 @@ function addFlags(y: YargsLike, flags: FlagSpec[]): YargsLike {
   return y;
 }
 
-// The shipped executable does not carry yargs (it is ESM-only, the
-// executable CommonJS): `make` bundles it on its own into dist/yargs.js.
-async function loadYargs(): Promise<typeof Yargs> {
-  const mod = (isCompiledExecutable() ? await import(`${installRoot()}/dist/yargs.js`) : await import('yargs')) as { default: typeof Yargs };
-  return mod.default;
-}
-
 export async function printHelp(cmd: CommandSpec | undefined): Promise<void> {
-  const yargs = await loadYargs();
   let y = yargs([])
     .scriptName('runt')
     .usage(cmd ? `runt ${cmd.name} [options] ${cmd.args}\n\n${cmd.summary}` : 'runt [global options] <command> [options] [arguments...]\n\nA runc-compatible OCI container runtime.')

@@ -186,7 +186,17 @@ export function removeContainerCgroups(leaves: string[], created: string[]): str
   const notes: string[] = [];
   const errors: RuntimeError[] = [];
   const leafSet = new Set(leaves);
-  const existing = [...leafSet].filter((l) => fs.existsSync(l));
+  // Most leaves are empty by now and go with one rmdir each; only those that
+  // refuse (tasks still leaving, processes of others, sub-cgroups) are
+  // looked into below.
+  const existing = [...leafSet].filter((l) => {
+    try {
+      fs.rmdirSync(l);
+      return false;
+    } catch (err) {
+      return errnoOf(err) !== 'ENOENT';
+    }
+  });
   // Tasks that were just killed linger in cgroup.procs for a moment (longer
   // on a loaded machine); the callers waited for the container's init.
   waitUntil(() => existing.every((l) => countPids(l) === 0), 1000);

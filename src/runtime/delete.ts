@@ -16,16 +16,19 @@ import { statusOf, wrongStatus } from './status.js';
 // Kill everything of the container and wait for the init to be gone.
 function stopAll(st: ContainerState): void {
   const cg = st.cgroup ? loadCgroupManager(st.cgroup) : undefined;
-  if (cg) {
+  const initAlive = !!st.pid && isSameProcessAlive(st.pid, st.pidStartTime);
+  // a frozen init does not die of SIGKILL until thawed (the cgroup's other
+  // processes are thawed by destroy() before it signals them)
+  if (cg && initAlive) {
     try {
       cg.thaw();
     } catch {
       // not frozen, or no freezer
     }
   }
-  if (st.pid && isSameProcessAlive(st.pid, st.pidStartTime)) {
+  if (initAlive) {
     try {
-      process.kill(st.pid, 'SIGKILL');
+      process.kill(st.pid!, 'SIGKILL');
     } catch {
       // raced with its exit
     }

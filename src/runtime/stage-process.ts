@@ -1,7 +1,7 @@
 // Start the native stage (runt-init) with its plan pipe and sync socket.
 //
 // Two ways, one interface: on Bun, Bun.spawn (about 1 ms, and no
-// node:child_process, whose first spawn costs ~15 ms there) with the sync
+// node:child_process, whose first spawn cost create ~8 ms there) with the sync
 // socket read through Bun's own event loop; elsewhere (Node, or when a
 // console socket has to be passed) node:child_process with streams.
 // The child sees the same fds either way: 0-2 inherited, then the

@@ -3,7 +3,7 @@
 // executable (bin/runt, Makefile) whose modules sit in Bun's virtual
 // filesystem (/$bunfs/...), so import.meta.url says nothing about the disk
 // there: the executable's own path does. Run from the tsc output (Node,
-// tests) or a plain bundle, the module's location does.
+// tests), the module's location does.
 
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,9 +16,9 @@ function dirname(p: string): string {
 }
 
 // Bun.main names the entry module, which in an executable is in /$bunfs/
-// (import.meta.url is not a guide: a CommonJS build bakes in the path the
-// module had at build time).
-export function isCompiledExecutable(): boolean {
+// (more robust than import.meta.url, which a CommonJS build bakes in as the
+// path the module had at build time).
+function isCompiledExecutable(): boolean {
   const main = (globalThis as { Bun?: { main?: unknown } }).Bun?.main;
   return typeof main === 'string' && main.startsWith('/$bunfs/');
 }
@@ -26,8 +26,8 @@ export function isCompiledExecutable(): boolean {
 export function installRoot(): string {
   if (root !== undefined) return root;
   let from = isCompiledExecutable() ? dirname(realpathSync(process.execPath)) : dirname(new URL(import.meta.url).pathname);
-  // bin/runt, dist/bundle/*.js or dist/src/sys/*.js: the first ancestor with
-  // a package.json is the root
+  // from bin/ (the executable) or dist/src/sys/ (tsc output): the first
+  // ancestor with a package.json is the root
   for (let d = from; ; d = dirname(d)) {
     if (existsSync(`${d}/package.json`)) {
       from = d;

@@ -24,7 +24,7 @@ import { ociState } from '../state/oci.js';
 import { OCI_VERSION, StateStore, validateId, type ContainerState } from '../state/store.js';
 import { runHooks } from './hooks.js';
 import { initError, type InitChannel } from './init-channel.js';
-import { spawnStage, type StageProcess } from './stage-process.js';
+import { spawnStage, stageConsoleFd, type StageProcess } from './stage-process.js';
 import { connectUnix, findInitBinary, writePidFileAtomic } from './native-stage.js';
 import { initStarted, prepareCreateExtras, seccompNotifyState } from './create-extras.js';
 
@@ -148,8 +148,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   // The plan is computed before any side effect: a config that cannot be
   // compiled leaves nothing behind.
   const preserved = opts.preserveFds;
-  // the stage's fds: preserved ones, then plan, sync and console socket
-  const consoleFd = opts.consoleSocket ? 3 + preserved + 2 : undefined;
+  const consoleFd = opts.consoleSocket ? stageConsoleFd(preserved) : undefined;
   // seccomp BPF, LSM and resctrl facts: still before any side effect
   const extras = await prepareCreateExtras(spec, store, log);
   const plan: Plan = compilePlan(spec, {

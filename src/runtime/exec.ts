@@ -29,7 +29,7 @@ import type { NamespaceType, Process, Spec } from '../spec/types.js';
 import { ociState } from '../state/oci.js';
 import type { ContainerState, StateStore } from '../state/store.js';
 import { initError, type InitChannel } from './init-channel.js';
-import { spawnStage, type StageProcess } from './stage-process.js';
+import { spawnStage, stageConsoleFd, type StageProcess } from './stage-process.js';
 import { connectUnix, findInitBinary, writePidFileAtomic } from './native-stage.js';
 import { statusOf, wrongStatus } from './status.js';
 
@@ -101,8 +101,7 @@ export async function execInContainer(store: StateStore, o: ExecOptions, log: Lo
   const proc = execProcess(config, { ...o, process: o.processPath ? readProcessFile(o.processPath) : undefined });
   checkTerminal(proc, o);
   const seccomp = await compileSeccomp(config, store, log);
-  // the stage's fds: preserved ones, then plan, sync and console socket
-  const consoleFd = o.consoleSocket ? 3 + o.preserveFds + 2 : undefined;
+  const consoleFd = o.consoleSocket ? stageConsoleFd(o.preserveFds) : undefined;
   const plan: Plan = compileExecPlan(config, proc, {
     id: o.id,
     namespaces: (config.linux?.namespaces ?? []).map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` })),

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { parseSignal } from '../linux/signals.js';
 import { InitChannel } from './init-channel.js';
 
 export interface StageProcess {
@@ -31,8 +32,25 @@ export interface StageSpawnOptions {
 
 const SPAWN_HINT = 'run `make` to build bin/runt-init, or point RUNT_INIT at a runnable copy';
 
+// The fd numbers the stage sees: the plan after the preserved fds, then the
+// sync socket, then the console socket (whose number goes into the plan).
+function planFdOf(preserveFds: number): number {
+  return 3 + preserveFds;
+}
+export function stageConsoleFd(preserveFds: number): number {
+  return planFdOf(preserveFds) + 2;
+}
+
+// stdio of the stage up to its sync socket: ours, the preserved fds, two pipes
+function stageStdio(preserveFds: number): (string | number)[] {
+  const stdio: (string | number)[] = ['inherit', 'inherit', 'inherit'];
+  for (let fd = 3; fd < 3 + preserveFds; fd++) stdio.push(fd);
+  stdio.push('pipe', 'pipe');
+  return stdio;
+}
+
 export async function spawnStage(o: StageSpawnOptions): Promise<StageProcess> {
-  const planFd = 3 + o.preserveFds;
+  const planFd = planFdOf(o.preserveFds);
   const args = [String(planFd), String(planFd + 1)];
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun && !o.consoleSocket) return spawnWithBun(bun, o, args);
@@ -55,25 +73,22 @@ interface BunLike {
 }
 
 function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): StageProcess {
-  const stdio: (string | number)[] = ['inherit', 'inherit', 'inherit'];
-  for (let fd = 3; fd < 3 + o.preserveFds; fd++) stdio.push(fd);
-  stdio.push('pipe', 'pipe');
   let proc: BunSubprocess;
   try {
-    proc = bun.spawn([o.init, ...args], { stdio, env: {} });
+    proc = bun.spawn([o.init, ...args], { stdio: stageStdio(o.preserveFds), env: {} });
   } catch (err) {
     throw fromSystemError(Codes.InitSpawn, `start the native stage ${o.init}`, err, { path: o.init, syscall: 'spawn', hint: SPAWN_HINT });
   }
-  const planFd = proc.stdio[3 + o.preserveFds];
-  const syncFd = proc.stdio[4 + o.preserveFds];
+  const planFd = proc.stdio[planFdOf(o.preserveFds)];
+  const syncFd = proc.stdio[planFdOf(o.preserveFds) + 1];
   if (typeof planFd !== 'number' || typeof syncFd !== 'number') {
     proc.kill('SIGKILL');
     throw new RuntimeError(Codes.InitSpawn, `start the native stage ${o.init}: no plan or sync socket`, { path: o.init, hint: SPAWN_HINT });
   }
   // Bun's socket ends are non-blocking; the stage reads the whole plan
-  // first, so a full socket buffer only means waiting for it briefly
-  // a stage that died at once (EPIPE) is reported by the handshake, which
-  // sees the socket close without a frame, as with Node's streams
+  // first, so a full socket buffer only means waiting for it briefly. A
+  // stage that died at once (EPIPE) is reported by the handshake, which
+  // sees the socket close without a frame, as with Node's streams.
   ignoreBrokenPipe(() => writeAllNonBlocking(planFd, o.plan));
   fs.closeSync(planFd);
 
@@ -130,20 +145,21 @@ function writeAllNonBlocking(fd: number, data: Buffer): void {
   }
 }
 
-// Signal names to numbers without loading node:os (x86-64/arm64 numbering,
-// the ones a stage can die of in practice; anything else reads as SIGTERM).
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+// Bun and Node name the signal a child died of; the exit status wants its
+// number (the runtime's own table, no node:os)
 function signalNumber(name: string): number {
-  return SIGNALS[name] ?? 15;
+  try {
+    return parseSignal(name);
+  } catch {
+    return 15;
+  }
 }
 
 // ---- Node ------------------------------------------------------------------
 
 async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<StageProcess> {
   const { spawn } = await import('node:child_process');
-  const stdio: (string | number | net.Socket)[] = ['inherit', 'inherit', 'inherit'];
-  for (let fd = 3; fd < 3 + o.preserveFds; fd++) stdio.push(fd);
-  stdio.push('pipe', 'pipe');
+  const stdio: (string | number | net.Socket)[] = stageStdio(o.preserveFds);
   if (o.consoleSocket) stdio.push(o.consoleSocket);
   let child: import('node:child_process').ChildProcess;
   try {
@@ -160,8 +176,8 @@ async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<Stag
   const exited = new Promise<number>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 15))),
   );
-  const planStream = child.stdio[3 + o.preserveFds] as NodeJS.WritableStream | null;
-  const sock = child.stdio[4 + o.preserveFds] as unknown as import('node:stream').Duplex | null;
+  const planStream = child.stdio[planFdOf(o.preserveFds)] as NodeJS.WritableStream | null;
+  const sock = child.stdio[planFdOf(o.preserveFds) + 1] as unknown as import('node:stream').Duplex | null;
   if (!planStream || !sock) {
     // ENOENT, EACCES and the like leave no pipes and arrive as an 'error' event
     await Promise.race([spawnError, new Promise((r) => setTimeout(r, 2000))]);

@@ -1,13 +1,13 @@
 // The bpf(2) calls the cgroup v2 device filter needs, through koffi.
 //
-// koffi is loaded on first use with a synchronous require, here and nowhere
+// koffi (through ffi.ts, the one door to it) is loaded on first use, here and nowhere
 // else in the cgroup code, so that commands which never touch a v2 device
 // filter do not pay its start-up cost (12-17 ms, DESIGN.md). glibc has no
 // bpf() wrapper; we go through syscall(2). Every union bpf_attr and every
 // buffer the kernel reads or writes lives in koffi-allocated memory, so that
 // pointers stored inside the attr are real addresses.
 
-import { requireFromInstall } from './install-root.js';
+import { requireKoffi } from './ffi.js';
 import { errnoName as errnoInfo } from '../runtime/errno.js';
 
 // include/uapi/linux/bpf.h
@@ -62,7 +62,7 @@ function load(): Native {
   if (native) return native;
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new BpfError('bpf', 'ENOSYS', 38, `no bpf syscall number known for ${process.arch}`);
-  const koffi = requireFromInstall()('koffi') as Koffi;
+  const koffi = requireKoffi() as unknown as Koffi;
   const libc = koffi.load('libc.so.6');
   native = {
     koffi,

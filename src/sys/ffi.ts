@@ -30,7 +30,9 @@ export function loadKoffiSync(): Koffi | undefined {
   return loaded;
 }
 
-export async function loadKoffi(): Promise<Koffi> {
+// The prebuilt module, else the package's entry point; synchronous (bpf.ts
+// needs it from synchronous code).
+export function requireKoffi(): Koffi {
   if (!loaded) {
     loaded = loadPrebuilt();
     if (!loaded) {
@@ -39,4 +41,8 @@ export async function loadKoffi(): Promise<Koffi> {
     }
   }
   return loaded;
+}
+
+export async function loadKoffi(): Promise<Koffi> {
+  return requireKoffi();
 }

@@ -14,7 +14,7 @@ import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Seccomp } from '../spec/types.js';
 import { findLibseccomp, openLibseccomp } from '../sys/libseccomp.js';
-import { compileToFd } from './compile.js';
+import { compileFilter } from './compile.js';
 import { compileProfile, type KernelFacts, type SeccompProgram } from './profile.js';
 
 export interface SeccompFilter {
@@ -102,13 +102,12 @@ export async function seccompFilter(s: Seccomp, cacheDir: string | undefined, po
     if (hit) return { program, bpf: hit, cached: true, skipped: [] };
   }
   // libseccomp writes the program to a file descriptor (2.5 has no
-  // seccomp_export_bpf_mem): an unlinked-on-exit temporary file
+  // seccomp_export_bpf_mem): a temporary file, removed below
   const tmp = path.join(os.tmpdir(), `.runt-seccomp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
   const fd = fs.openSync(tmp, 'wx+', 0o600);
   try {
     const libseccomp = await openLibseccomp(lib);
-    const stats = compileToFd(libseccomp, program, fd);
-    const bpf = fs.readFileSync(tmp);
+    const { bpf, skipped } = compileFilter(libseccomp, program, fd);
     if (bpf.length === 0 || bpf.length % SOCK_FILTER_SIZE !== 0) {
       throw new RuntimeError(Codes.SeccompCompile, `libseccomp exported a BPF program of ${bpf.length} bytes`, { field: pointer });
     }
@@ -120,7 +119,7 @@ export async function seccompFilter(s: Seccomp, cacheDir: string | undefined, po
         // an unwritable cache only costs speed
       }
     }
-    return { program, bpf, cached: false, skipped: stats.skipped };
+    return { program, bpf, cached: false, skipped };
   } finally {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

@@ -42,20 +42,44 @@ export interface ArgCmp {
   b: bigint;
 }
 
+// A rule's conditions as libseccomp takes them (an array of struct
+// scmp_arg_cmp), packed once and added to several filters.
+export interface PackedArgs {
+  count: number;
+  buf: Buffer;
+}
+
+export function packArgs(args: ArgCmp[]): PackedArgs {
+  // struct scmp_arg_cmp { unsigned int arg; enum scmp_compare op;
+  // scmp_datum_t datum_a, datum_b; }: 24 bytes
+  const buf = Buffer.alloc(24 * Math.max(args.length, 1));
+  args.forEach((c, i) => {
+    buf.writeUInt32LE(c.index, i * 24);
+    buf.writeInt32LE(c.op, i * 24 + 4);
+    buf.writeBigUInt64LE(c.a, i * 24 + 8);
+    buf.writeBigUInt64LE(c.b, i * 24 + 16);
+  });
+  return { count: args.length, buf };
+}
+
 export interface Libseccomp {
   version: string;
   // an opaque filter context
   init(defaultAction: number): unknown;
   release(ctx: unknown): void;
   archResolve(name: string): number; // 0: unknown to this libseccomp
+  archNative(): number;
   archAdd(ctx: unknown, token: number): number;
+  archRemove(ctx: unknown, token: number): number;
   attrSet(ctx: unknown, attr: number, value: number): number;
+  attrGet(ctx: unknown, attr: number): number | undefined;
   syscallResolve(name: string): number; // __NR_SCMP_ERROR (-1): unknown
-  ruleAdd(ctx: unknown, action: number, syscall: number, args: ArgCmp[]): number;
+  ruleAdd(ctx: unknown, action: number, syscall: number, args: PackedArgs): number;
   exportBpf(ctx: unknown, fd: number): number;
 }
 
 // enum scmp_filter_attr
+export const SCMP_FLTATR_ACT_BADARCH = 2;
 export const SCMP_FLTATR_CTL_OPTIMIZE = 8;
 
 let opened: Libseccomp | undefined;
@@ -79,8 +103,11 @@ function bind(koffi: Koffi, file: LibseccompFile): Libseccomp {
   const init = lib.func('void *seccomp_init(uint32_t def_action)');
   const release = lib.func('void seccomp_release(void *ctx)');
   const archResolve = lib.func('uint32_t seccomp_arch_resolve_name(const char *name)');
+  const archNative = lib.func('uint32_t seccomp_arch_native(void)');
   const archAdd = lib.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)');
+  const archRemove = lib.func('int seccomp_arch_remove(void *ctx, uint32_t arch_token)');
   const attrSet = lib.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)');
+  const attrGet = lib.func('int seccomp_attr_get(void *ctx, int attr, _Out_ uint32_t *value)');
   const syscallResolve = lib.func('int seccomp_syscall_resolve_name(const char *name)');
   const ruleAdd = lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *args)');
   const exportBpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
@@ -90,21 +117,16 @@ function bind(koffi: Koffi, file: LibseccompFile): Libseccomp {
     init: (a) => init(a >>> 0),
     release: (ctx) => release(ctx),
     archResolve: (name) => Number(archResolve(name)),
+    archNative: () => Number(archNative()),
     archAdd: (ctx, token) => Number(archAdd(ctx, token >>> 0)),
+    archRemove: (ctx, token) => Number(archRemove(ctx, token >>> 0)),
     attrSet: (ctx, attr, value) => Number(attrSet(ctx, attr, value >>> 0)),
-    syscallResolve: (name) => Number(syscallResolve(name)),
-    ruleAdd: (ctx, action, syscall, args) => {
-      // struct scmp_arg_cmp { unsigned int arg; enum scmp_compare op;
-      // scmp_datum_t datum_a, datum_b; }: 24 bytes
-      const buf = Buffer.alloc(24 * Math.max(args.length, 1));
-      args.forEach((c, i) => {
-        buf.writeUInt32LE(c.index, i * 24);
-        buf.writeInt32LE(c.op, i * 24 + 4);
-        buf.writeBigUInt64LE(c.a, i * 24 + 8);
-        buf.writeBigUInt64LE(c.b, i * 24 + 16);
-      });
-      return Number(ruleAdd(ctx, action >>> 0, syscall, args.length, buf));
+    attrGet: (ctx, attr) => {
+      const out = [0];
+      return Number(attrGet(ctx, attr, out)) === 0 ? out[0]! >>> 0 : undefined;
     },
+    syscallResolve: (name) => Number(syscallResolve(name)),
+    ruleAdd: (ctx, action, syscall, args) => Number(ruleAdd(ctx, action >>> 0, syscall, args.count, args.buf)),
     exportBpf: (ctx, fd) => Number(exportBpf(ctx, fd)),
   });
 }

@@ -182,21 +182,13 @@ function countPids(dir: string): number {
 // - parents this container made are removed when empty, never recursively
 //   (their other children are other containers' cgroups).
 // Failures are collected and thrown together at the end.
-export function removeContainerCgroups(leaves: string[], created: string[]): string[] {
+// refused: what is left of the leaves after a first removeEmptyLeaves
+// (the caller may have made that attempt already).
+export function removeContainerCgroups(leaves: string[], created: string[], refused?: string[]): string[] {
   const notes: string[] = [];
   const errors: RuntimeError[] = [];
   const leafSet = new Set(leaves);
-  // Most leaves are empty by now and go with one rmdir each; only those that
-  // refuse (tasks still leaving, processes of others, sub-cgroups) are
-  // looked into below.
-  const existing = [...leafSet].filter((l) => {
-    try {
-      fs.rmdirSync(l);
-      return false;
-    } catch (err) {
-      return errnoOf(err) !== 'ENOENT';
-    }
-  });
+  const existing = refused ?? removeEmptyLeaves([...leafSet]);
   // Tasks that were just killed linger in cgroup.procs for a moment (longer
   // on a loaded machine); the callers waited for the container's init.
   waitUntil(() => existing.every((l) => countPids(l) === 0), 1000);
@@ -235,6 +227,20 @@ export function removeContainerCgroups(leaves: string[], created: string[]): str
 
 function depth(p: string): number {
   return p.split('/').length;
+}
+
+// Most leaves are empty by the time a container is deleted and go with one
+// rmdir each (it fails on a cgroup with processes or sub-cgroups); returns
+// those that refused, for the caller to look into.
+export function removeEmptyLeaves(leaves: string[]): string[] {
+  return leaves.filter((l) => {
+    try {
+      fs.rmdirSync(l);
+      return false;
+    } catch (err) {
+      return errnoOf(err) !== 'ENOENT';
+    }
+  });
 }
 
 // Poll until fn() is true or ms elapsed.

@@ -14,6 +14,7 @@ import {
   mkdirTracked,
   readPidsRecursive,
   removeContainerCgroups,
+  removeEmptyLeaves,
   removeDirs,
   runningInUserNamespace,
   waitUntil,
@@ -272,7 +273,10 @@ export class V1Manager implements CgroupManager {
 
   destroy(opts: DestroyOptions = {}): string[] {
     const dirs = this.allDirs();
-    if (!dirs.some((d) => fs.existsSync(d))) return removeContainerCgroups(dirs, this.saved.created);
+    // the container's processes gone (the usual delete): one rmdir each,
+    // nothing to thaw or kill
+    const refused = removeEmptyLeaves(dirs);
+    if (refused.length === 0) return removeContainerCgroups(dirs, this.saved.created, refused);
     try {
       this.thaw();
     } catch {

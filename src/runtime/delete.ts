@@ -14,9 +14,10 @@ import { runHooks } from './hooks.js';
 import { statusOf, wrongStatus } from './status.js';
 
 // Kill everything of the container and wait for the init to be gone.
-function stopAll(st: ContainerState): void {
+// initDead: the caller has just seen the init gone.
+function stopAll(st: ContainerState, initDead: boolean): void {
   const cg = st.cgroup ? loadCgroupManager(st.cgroup) : undefined;
-  const initAlive = !!st.pid && isSameProcessAlive(st.pid, st.pidStartTime);
+  const initAlive = !initDead && !!st.pid && isSameProcessAlive(st.pid, st.pidStartTime);
   // a frozen init does not die of SIGKILL until thawed (the cgroup's other
   // processes are thawed by destroy() before it signals them)
   if (cg && initAlive) {
@@ -36,7 +37,7 @@ function stopAll(st: ContainerState): void {
   // With a pid namespace of its own, the container's processes die with its
   // init; the cgroup may hold other containers' too (cgroups/ownership.ts).
   if (killsAllOnDestroy(st.config)) cg?.signalAll(9);
-  if (st.pid) waitForExit(st.pid, st.pidStartTime, 10_000);
+  if (st.pid && initAlive) waitForExit(st.pid, st.pidStartTime, 10_000);
 }
 
 // Under the container's lock: of two deletes, one does the work (poststop
@@ -88,7 +89,9 @@ async function deleteLocked(store: StateStore, id: string, force: boolean, log: 
   // A created container is deleted as runc does (containerd relies on it),
   // although runtime-spec says delete of a non-stopped container must fail.
   log.phase('kill');
-  stopAll(st);
+  // "stopped" of a container whose create finished: its init is gone (a
+  // create that died half way may have left a live one)
+  stopAll(st, status === 'stopped' && st.creatorPid === undefined);
   log.phase('cgroup');
   if (st.cgroup) {
     try {

@@ -152,30 +152,25 @@ export class StateStore {
   }
 
   // The lock of one container's state, for a read-change-write (start,
-  // update, delete). <dir>/lock holds "pid starttime" of its holder and is
-  // made with link(2), so it appears whole or not at all. A holder killed
-  // with the lock leaves it stale: the next locker finds that process gone
-  // and breaks it. Returns the release function; throws ContainerNotFound
-  // when the container is gone (deleted meanwhile). Not reentrant.
+  // update, delete): <dir>/lock, a symlink whose target is "pid starttime"
+  // of its holder. symlink(2) makes it whole, content included, or fails
+  // with EEXIST, in one call. A holder killed with the lock leaves it stale:
+  // the next locker finds that process gone and breaks it. Returns the
+  // release function; throws ContainerNotFound when the container is gone
+  // (deleted meanwhile). Not reentrant.
   lock(id: string, timeoutMs = 30_000): () => void {
     validateId(id);
     const dir = this.dir(id);
     const file = path.join(dir, 'lock');
-    const tmp = path.join(dir, `.lock.${process.pid}`);
     const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
     const deadline = Date.now() + timeoutMs;
     let delay = 0.2;
     for (;;) {
       try {
-        fs.writeFileSync(tmp, me, { mode: 0o600 });
-        try {
-          fs.linkSync(tmp, file);
-        } finally {
-          fs.rmSync(tmp, { force: true });
-        }
+        fs.symlinkSync(me, file);
         return () => {
           try {
-            if (fs.readFileSync(file, 'utf8') === me) fs.unlinkSync(file);
+            if (readLock(file) === me) fs.unlinkSync(file);
           } catch {
             // removed with the container
           }
@@ -189,7 +184,7 @@ export class StateStore {
       }
       let holder: string;
       try {
-        holder = fs.readFileSync(file, 'utf8');
+        holder = readLock(file);
       } catch {
         continue; // released meanwhile
       }
@@ -224,8 +219,33 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw fromSystemError(Codes.StateWrite, `remove state of container "${id}"`, err, { path: dir });
     }
-    fs.rmSync(grave, { recursive: true, force: true });
+    // what a state directory holds; anything else (a temporary file of a
+    // process killed while writing) is left to the recursive removal
+    for (const name of STATE_FILES) {
+      try {
+        fs.unlinkSync(path.join(grave, name));
+      } catch {
+        // not there
+      }
+    }
+    try {
+      fs.rmdirSync(grave);
+    } catch {
+      fs.rmSync(grave, { recursive: true, force: true });
+    }
     return true;
+  }
+}
+
+const STATE_FILES = ['state.json', 'lock', 'exec.fifo'];
+
+// The holder of a lock; a regular file is a lock taken by an older runt.
+function readLock(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return fs.readFileSync(file, 'utf8');
+    throw err;
   }
 }
 
@@ -239,7 +259,7 @@ function breakStaleLock(file: string, holder: string): void {
     return;
   }
   try {
-    if (fs.readFileSync(aside, 'utf8') !== holder) fs.linkSync(aside, file);
+    if (readLock(aside) !== holder) fs.linkSync(aside, file);
   } catch {
     // taken again meanwhile: that holder keeps it
   }

@@ -41,12 +41,38 @@ test('the lock of a holder that died is broken', (t) => {
   const gone = spawnSync('true').pid!;
   fs.writeFileSync(path.join(s.dir('c1'), 'lock'), `${gone} 1`);
   const release = s.lock('c1', 1000);
-  t.is(fs.readFileSync(path.join(s.dir('c1'), 'lock'), 'utf8').split(' ')[0], String(process.pid));
+  t.is(fs.readlinkSync(path.join(s.dir('c1'), 'lock')).split(' ')[0], String(process.pid));
   release();
-  // a live pid with another start time is a reused pid: stale too
-  fs.writeFileSync(path.join(s.dir('c1'), 'lock'), `${process.pid} 1`);
+  // a live pid with another start time is a reused pid: stale too (and a
+  // symlink, as runt makes them)
+  fs.symlinkSync(`${process.pid} 1`, path.join(s.dir('c1'), 'lock'));
   s.lock('c1', 1000)();
   t.deepEqual(fs.readdirSync(s.dir('c1')), []);
+});
+
+test('a live holder keeps its lock, a symlink or an older runt\'s file', (t) => {
+  const s = tmpStore();
+  s.claim('c1');
+  const release = s.lock('c1');
+  const holder = fs.readlinkSync(path.join(s.dir('c1'), 'lock'));
+  t.regex(holder, new RegExp(`^${process.pid} \\d+$`));
+  release();
+  fs.writeFileSync(path.join(s.dir('c1'), 'lock'), holder);
+  const e = t.throws(() => s.lock('c1', 50)) as unknown as { code: string; message: string };
+  t.regex(e.message, new RegExp(`locked by process ${process.pid}`));
+});
+
+test('remove takes the state directory with whatever is in it', (t) => {
+  const s = tmpStore();
+  s.claim('c1');
+  const release = s.lock('c1');
+  fs.writeFileSync(path.join(s.dir('c1'), 'state.json'), '{}');
+  fs.writeFileSync(path.join(s.dir('c1'), '.state.json.12345'), 'half');
+  t.true(s.remove('c1'));
+  release();
+  t.false(s.exists('c1'));
+  t.deepEqual(fs.readdirSync(s.root), []);
+  t.false(s.remove('c1'));
 });
 
 test('locking a container that is gone says it does not exist; release after delete is harmless', (t) => {

@@ -1,14 +1,14 @@
 // errno numbers to names and texts, from the runtime's own table. Loaded
 // only when an error is reported: node:util is not free to import on Bun.
 
-import { createRequire } from 'node:module';
+import { builtin } from '../sys/builtin.js';
 
 let errnoMap: Map<number, [string, string]> | undefined | null = null;
 
 function table(): Map<number, [string, string]> | undefined {
   if (errnoMap === null) {
     try {
-      const util = createRequire(import.meta.url)('node:util') as typeof import('node:util');
+      const util = builtin<typeof import('node:util')>('node:util');
       errnoMap = util.getSystemErrorMap();
     } catch {
       errnoMap = undefined;

@@ -6,7 +6,7 @@
 // tests), the module's location does.
 
 import { existsSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.js';
 
 let root: string | undefined;
 
@@ -41,5 +41,5 @@ export function installRoot(): string {
 
 // require() resolving packages (koffi) from the install's node_modules.
 export function requireFromInstall(): NodeJS.Require {
-  return createRequire(`${installRoot()}/package.json`);
+  return builtin<typeof import('node:module')>('node:module').createRequire(`${installRoot()}/package.json`);
 }

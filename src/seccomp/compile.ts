@@ -22,7 +22,6 @@ function check(rc: number, what: string, field?: string): void {
 
 export interface CompiledFilter {
   bpf: Buffer;
-  rules: number;
   skipped: string[]; // names libseccomp does not know (runc ignores them too)
 }
 
@@ -122,9 +121,9 @@ export function compileFilter(lib: Libseccomp, p: SeccompProgram, scratchFd: num
     const sentinel = pickSentinel([p.defaultAction, ...rules.map((r) => r.action)]);
     const parts = archs.map((a) => exportFilter(lib, p, [a], rules, scratchFd, sentinel));
     const joined = joinArchPrograms(parts, sentinel, defaultBadArch(lib, p));
-    if (joined) return { bpf: joined, rules: rules.length, skipped };
+    if (joined) return { bpf: joined, skipped };
   }
-  return { bpf: exportFilter(lib, p, archs, rules, scratchFd), rules: rules.length, skipped };
+  return { bpf: exportFilter(lib, p, archs, rules, scratchFd), skipped };
 }
 
 // The one combined filter libseccomp makes of all architectures (what

@@ -306,10 +306,14 @@ t('the exec helper is non-dumpable until exec: root of the container cannot reac
     if (helper === undefined) await new Promise((r) => setTimeout(r, 10));
   }
   tt.truthy(helper, 'the exec helper was found inside the container');
+  // it enters the mount namespace before it becomes root of the container:
+  // probe only once it is (blocked on the fifo), or the probe fails for the
+  // wrong reason (another uid) and proves nothing
+  for (let i = 0; i < 300 && !/^100000\s/.test(procStatus(helper!).Uid ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
+  tt.regex(procStatus(helper!).Uid!, /^100000\s/, 'the helper is already root of the container');
   const probe = spawnSync('nsenter', [`--user=/proc/${pid}/ns/user`, '-S', '0', '-G', '0', '/bin/busybox', 'readlink', `/proc/${helper}/exe`], { encoding: 'utf8' });
   tt.not(probe.status, 0);
   tt.is(probe.stdout, '');
-  tt.regex(procStatus(helper!).Uid!, /^100000\s/, 'the helper is already root of the container');
   // let it go on
   fs.writeFileSync(fifo, 'root:x:0:0:root:/root:/bin/sh\n');
   tt.is(await done, 0);

@@ -1,23 +1,33 @@
 // delete: stop what is left of the container, remove its cgroup, run the
 // poststop hooks, remove its state.
 
-import { loadCgroupManager } from '../cgroups/manager.js';
+import type { CgroupManager } from '../cgroups/manager.js';
 import { killsAllOnDestroy } from '../cgroups/ownership.js';
+import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import { isSameProcessAlive, waitForExit } from '../linux/proc.js';
-import { removeIntelRdt } from '../linux/resctrl.js';
 import type { Logger } from '../log/logger.js';
 import { ociState } from '../state/oci.js';
 import type { ContainerState, StateStore } from '../state/store.js';
-import { runHooks } from './hooks.js';
 import { statusOf, wrongStatus } from './status.js';
+
+// The cgroup manager, the intelRdt and the hooks code are loaded only when
+// a delete needs them: the usual one (a stopped container with a pid
+// namespace, no poststop hooks) removes empty cgroups and the state.
+async function cgroupManager(st: ContainerState): Promise<CgroupManager | undefined> {
+  if (!st.cgroup) return undefined;
+  const { loadCgroupManager } = await import('../cgroups/manager.js');
+  return loadCgroupManager(st.cgroup);
+}
 
 // Kill everything of the container and wait for the init to be gone.
 // initDead: the caller has just seen the init gone.
-function stopAll(st: ContainerState, initDead: boolean): void {
-  const cg = st.cgroup ? loadCgroupManager(st.cgroup) : undefined;
+async function stopAll(st: ContainerState, initDead: boolean): Promise<void> {
   const initAlive = !initDead && !!st.pid && isSameProcessAlive(st.pid, st.pidStartTime);
+  const killAll = killsAllOnDestroy(st.config);
+  if (!initAlive && !killAll) return;
+  const cg = await cgroupManager(st);
   // a frozen init does not die of SIGKILL until thawed (the cgroup's other
   // processes are thawed by destroy() before it signals them)
   if (cg && initAlive) {
@@ -36,7 +46,7 @@ function stopAll(st: ContainerState, initDead: boolean): void {
   }
   // With a pid namespace of its own, the container's processes die with its
   // init; the cgroup may hold other containers' too (cgroups/ownership.ts).
-  if (killsAllOnDestroy(st.config)) cg?.signalAll(9);
+  if (killAll) cg?.signalAll(9);
   if (st.pid && initAlive) waitForExit(st.pid, st.pidStartTime, 10_000);
 }
 
@@ -91,21 +101,26 @@ async function deleteLocked(store: StateStore, id: string, force: boolean, log: 
   log.phase('kill');
   // "stopped" of a container whose create finished: its init is gone (a
   // create that died half way may have left a live one)
-  stopAll(st, status === 'stopped' && st.creatorPid === undefined);
+  await stopAll(st, status === 'stopped' && st.creatorPid === undefined);
   log.phase('cgroup');
   if (st.cgroup) {
     try {
-      for (const note of loadCgroupManager(st.cgroup).destroy({ killAll: killsAllOnDestroy(st.config) })) log.warn(note);
+      const notes = removeEmptyCgroups(st.cgroup) ?? (await cgroupManager(st))!.destroy({ killAll: killsAllOnDestroy(st.config) });
+      for (const note of notes) log.warn(note);
     } catch (err) {
       if (!force) throw err;
       log.warn(`remove cgroup of "${id}": ${(err as Error).message}`);
     }
   }
   // the container's own resctrl group (runc intelrdt Destroy)
-  if (st.config.linux?.intelRdt) removeIntelRdt(st.config.linux.intelRdt, id);
+  if (st.config.linux?.intelRdt) {
+    const { removeIntelRdt } = await import('../linux/resctrl.js');
+    removeIntelRdt(st.config.linux.intelRdt, id);
+  }
   log.phase('hooks');
-  if (st.pid !== undefined) {
+  if (st.pid !== undefined && st.config.hooks?.poststop?.length) {
     try {
+      const { runHooks } = await import('./hooks.js');
       await runHooks('poststop', st.config.hooks?.poststop, ociState(st, 'stopped', undefined));
     } catch (err) {
       // runtime-spec: a failing poststop hook is logged, the delete goes on

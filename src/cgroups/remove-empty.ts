@@ -1,7 +1,8 @@
 // delete's usual case without loading a cgroup manager (the managers and
 // their resource code are most of what delete would load): the container's
 // processes are gone, so each of its cgroups is empty and goes with one
-// rmdir. Anything else is the manager's job (cgroups/manager.ts destroy()).
+// rmdir. Anything else is the manager's job (cgroups/manager.ts destroy(),
+// whose v1 and v2 versions start with this too).
 
 import { removeContainerCgroups, removeEmptyLeaves } from './common.js';
 import type { SavedCgroup } from './manager.js';

@@ -14,7 +14,6 @@ import {
   mkdirTracked,
   readPidsRecursive,
   removeContainerCgroups,
-  removeEmptyLeaves,
   removeDirs,
   runningInUserNamespace,
   waitUntil,
@@ -22,6 +21,7 @@ import {
 import { effectiveDeviceRules } from './devices.js';
 import { CgroupFiles, errnoOf, joinPath, parseU64, sleepSync } from './fsio.js';
 import type { ApplyOptions, CgroupManager, CgroupManagerOptions, DestroyOptions, OomState, SavedCgroup } from './manager.js';
+import { removeEmptyCgroups } from './remove-empty.js';
 import {
   setBlkioV1,
   setCpuV1,
@@ -272,11 +272,11 @@ export class V1Manager implements CgroupManager {
   }
 
   destroy(opts: DestroyOptions = {}): string[] {
-    const dirs = this.allDirs();
     // the container's processes gone (the usual delete): one rmdir each,
     // nothing to thaw or kill
-    const refused = removeEmptyLeaves(dirs);
-    if (refused.length === 0) return removeContainerCgroups(dirs, this.saved.created, refused);
+    const done = removeEmptyCgroups(this.saved);
+    if (done) return done;
+    const dirs = this.allDirs();
     try {
       this.thaw();
     } catch {

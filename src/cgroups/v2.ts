@@ -6,11 +6,12 @@ import * as fs from 'node:fs';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';
-import { SIGKILL, killPids, mkdirTracked, readPidsRecursive, removeContainerCgroups, removeDirs, removeEmptyLeaves, runningInUserNamespace, waitUntil } from './common.js';
+import { SIGKILL, killPids, mkdirTracked, readPidsRecursive, removeContainerCgroups, removeDirs, runningInUserNamespace, waitUntil } from './common.js';
 import { effectiveDeviceRules } from './devices.js';
 import { applyDevicesV2 } from './devices-v2.js';
 import { CgroupFiles, joinPath, parseU64 } from './fsio.js';
 import type { ApplyOptions, CgroupManager, CgroupManagerOptions, DestroyOptions, OomState, SavedCgroup } from './manager.js';
+import { removeEmptyCgroups } from './remove-empty.js';
 import {
   setCpuV2,
   setCpusetV2,
@@ -236,8 +237,8 @@ export class V2Manager implements CgroupManager {
   destroy(opts: DestroyOptions = {}): string[] {
     const d = this.dir;
     // gone, or empty (the usual delete): nothing to thaw or kill
-    const refused = removeEmptyLeaves([d]);
-    if (refused.length === 0) return removeContainerCgroups([d], this.saved.created, refused);
+    const done = removeEmptyCgroups(this.saved);
+    if (done) return done;
     try {
       this.thaw();
     } catch {

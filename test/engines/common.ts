@@ -8,6 +8,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findCgroupDirs } from '../helpers/leaks.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/test/engines -> repo root
@@ -240,23 +241,7 @@ export function processesMentioning(tags: string[], exclude: number[] = []): str
 // cgroup directories (any hierarchy, a few levels deep) whose name contains
 // a tag, or (exact) is one.
 export function cgroupsNamed(tags: string[], exact = false): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(dir, e.name);
-      if (tags.some((t) => e.name === t || (!exact && e.name.includes(t)))) out.push(p);
-      else if (depth < 4) walk(p, depth + 1);
-    }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return out;
+  return findCgroupDirs((name) => tags.some((t) => name === t || (!exact && name.includes(t))), 4);
 }
 
 // Remove cgroup directories (children first); they must be empty of tasks.

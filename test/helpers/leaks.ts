@@ -59,8 +59,9 @@ export function taggedProcesses(tags: string[]): string[] {
   return out;
 }
 
-// Directories anywhere under /sys/fs/cgroup whose name or path has a tag.
-export function taggedCgroups(tags: string[], root = '/sys/fs/cgroup'): string[] {
+// Directories under root, down to maxDepth levels, whose name matches; a
+// match is not descended into.
+export function findCgroupDirs(match: (name: string) => boolean, maxDepth: number, root = '/sys/fs/cgroup'): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
     let entries: fs.Dirent[];
@@ -72,12 +73,17 @@ export function taggedCgroups(tags: string[], root = '/sys/fs/cgroup'): string[]
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = path.join(dir, e.name);
-      if (mentions(e.name, tags)) out.push(p);
-      else if (depth < 8) walk(p, depth + 1);
+      if (match(e.name)) out.push(p);
+      else if (depth < maxDepth) walk(p, depth + 1);
     }
   };
   walk(root, 0);
   return out;
+}
+
+// Directories anywhere under /sys/fs/cgroup whose name has a tag.
+export function taggedCgroups(tags: string[], root = '/sys/fs/cgroup'): string[] {
+  return findCgroupDirs((name) => mentions(name, tags) !== undefined, 8, root);
 }
 
 // Mounts of the host's (our) mount namespace that name a tagged path.

@@ -40,16 +40,25 @@ node_modules/.installed: package.json package-lock.json
 
 npm-deps: node_modules/.installed
 
-build: npm-deps bin/runt bin/runt-init bin/reaper bin/recvtty bin/seccomp-agent
+build: npm-deps bin/runt bin/runt-sys.node bin/runt-init bin/reaper bin/recvtty bin/seccomp-agent
 
 dist/.built: npm-deps $(shell find src test -name '*.ts') tsconfig.json $(wildcard schemas/*.json)
 	$(TSC) -p .
 	node dist/src/build/compile-schemas.js schemas dist/generated/validators.js
 	@touch $@
 
-bin/runt-init: src/native/runt-init.c src/native/plan-format.h $(wildcard src/native/*.c)
+bin/runt-init: src/native/runt-init.c src/native/plan-format.h $(filter-out src/native/sys-addon.c,$(wildcard src/native/*.c))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -static -o $@ src/native/runt-init.c
+
+# The file syscalls of the lifecycle commands, a Node-API module that bin/runt
+# (and Node running dist/) loads from beside itself instead of node:fs
+# (src/sys/fs.ts says why). The Node-API headers are the ones koffi, a
+# pinned dependency, ships.
+NAPI_INCLUDE := $(ROOT)/node_modules/koffi/vendor/node-api-headers/include
+bin/runt-sys.node: src/native/sys-addon.c | npm-deps
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -shared -fPIC -I$(NAPI_INCLUDE) -o $@ $<
 
 bin/reaper: test/helpers/reaper.c
 	@mkdir -p bin

@@ -1,10 +1,10 @@
 // Pieces shared by the v1 and v2 managers: directory bookkeeping, recursive
 // pid listing, signalling, and removal with EBUSY retries.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { fs, type DirEntry } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
+import { dirname } from '../sys/executable.js';
 import { errnoOf, joinPath, sleepSync } from './fsio.js';
 
 export const SIGKILL = 9;
@@ -32,7 +32,7 @@ export function mkdirTracked(dir: string): string[] {
   let cur = dir;
   while (!fs.existsSync(cur)) {
     missing.unshift(cur);
-    const parent = path.dirname(cur);
+    const parent = dirname(cur);
     if (parent === cur) break;
     cur = parent;
   }
@@ -78,7 +78,7 @@ export function readPidsRecursive(dir: string, into: Set<number>): void {
     const pid = Number(line.trim());
     if (line.trim() !== '' && Number.isInteger(pid) && pid > 0) into.add(pid);
   }
-  let entries: fs.Dirent[];
+  let entries: DirEntry[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch {
@@ -117,7 +117,7 @@ export function removeCgroupDir(dir: string, recursive = true): void {
     if (errnoOf(err) === 'ENOENT') return;
   }
   if (recursive) {
-    let entries: fs.Dirent[];
+    let entries: DirEntry[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {

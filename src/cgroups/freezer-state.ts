@@ -3,12 +3,12 @@
 // v1: freezer.state (FROZEN, and not only because a parent is frozen:
 // freezer.self_freezing); v2: "frozen 1" in cgroup.events.
 
-import { readFileSync } from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type { SavedCgroup } from './manager.js';
 
 function read(file: string): string | undefined {
   try {
-    return readFileSync(file, 'latin1');
+    return fs.readFileSync(file, 'latin1');
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
 // controller or knob is not there, and that must be an error, not a new
 // regular file.
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes, type ErrorCode } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 

@@ -1,9 +1,9 @@
 // runt: a runc-compatible OCI runtime. Parse, dispatch to one command
 // module (loaded only when used), report errors once.
 
-import { writeSync } from 'node:fs';
 import { Logger } from '../log/logger.js';
 import { StateStore } from '../state/store.js';
+import { fs } from '../sys/fs.js';
 import type { CommandRun } from './context.js';
 import { checkArgCount, parseArgv } from './parse.js';
 import { logFromArgv, reportError } from './report.js';
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       startTrace(log, { command: parsed.command?.name ?? '', file: typeof g.log === 'string' && g.log ? g.log : undefined, mainStart });
     }
     if (g.version && !parsed.command) {
-      writeSync(1, `runt version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      fs.writeSync(1, `runt version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
       return 0;
     }
     if (g.help || !parsed.command) {

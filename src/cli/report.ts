@@ -1,7 +1,7 @@
 // The last word of a failing command: one line on stderr and, with --log,
 // the same error as the log's final line (containerd shows that line).
 
-import { writeSync } from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import { Codes } from '../errors/codes.js';
 import { Logger } from '../log/logger.js';
@@ -45,9 +45,9 @@ export function reportError(err: unknown, log: Logger | undefined): void {
   // the trace's lines go first: the error is the last line (containerd
   // keeps only the log's last line)
   log?.tracer?.finish(1);
-  writeSync(2, line.replace(/\n/g, ' ') + '\n');
+  fs.writeSync(2, line.replace(/\n/g, ' ') + '\n');
   const fields = e.toFields();
   if (fields.phase === undefined && log?.phaseName) fields.phase = log.phaseName;
   log?.error(e.message, fields);
-  if (log?.debugEnabled && e.cause) writeSync(2, String((e.cause as Error)?.stack ?? e.cause) + '\n');
+  if (log?.debugEnabled && e.cause) fs.writeSync(2, String((e.cause as Error)?.stack ?? e.cause) + '\n');
 }

@@ -6,7 +6,7 @@
 // Loaded only when tracing is asked for; the runtime marks phases through
 // Logger.phase(), which costs an assignment without a tracer.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 
 export interface TraceOptions {
   command: string;

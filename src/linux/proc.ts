@@ -2,7 +2,7 @@
 // names our process while its start time (field 22 of /proc/<pid>/stat)
 // matches the one recorded when it was created.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 
 interface ProcStat {
   state: string;

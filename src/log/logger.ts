@@ -3,7 +3,7 @@
 // otherwise to stderr. containerd's shim keeps only the last "error" line of
 // the JSON log, so the root cause must be that line.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 

@@ -1,6 +1,6 @@
 // kill: signal the init, or with --all every process in the cgroup.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import type { Status } from '../spec/types.js';

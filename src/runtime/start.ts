@@ -1,7 +1,7 @@
 // start: open the exec fifo, which lets the waiting init exec the user
 // process, and run the poststart hooks.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import { sleepMs } from '../linux/proc.js';

@@ -2,7 +2,7 @@
 // liveness (pid + start time), the exec fifo (present until `start`) and the
 // freezer decide it. A create that died half way shows as stopped.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { isFrozen } from '../cgroups/freezer-state.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';

@@ -10,13 +10,12 @@
 // --force` can always clean up after a create that was killed half way
 // (runc#4534).
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import { isSameProcessAlive, processStartTime, sleepMs } from '../linux/proc.js';
 import type { SavedCgroup } from '../cgroups/manager.js';
 import type { Spec } from '../spec/types.js';
+import { fs } from '../sys/fs.js';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -56,14 +55,19 @@ export function validateId(id: string | undefined): string {
 }
 
 export class StateStore {
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  constructor(root: string) {
+    // "/run/runt/" and "/run/runt" name one root (ids never hold a "/")
+    this.root = root.length > 1 ? root.replace(/\/+$/, '') || '/' : root;
+  }
 
   dir(id: string): string {
-    return path.join(this.root, id);
+    return this.root === '/' ? `/${id}` : `${this.root}/${id}`;
   }
 
   fifoPath(id: string): string {
-    return path.join(this.dir(id), 'exec.fifo');
+    return `${this.dir(id)}/exec.fifo`;
   }
 
   // Claim the id: the atomic mkdir decides between racing creates.
@@ -92,10 +96,10 @@ export class StateStore {
 
   write(state: ContainerState): void {
     const dir = this.dir(state.id);
-    const tmp = path.join(dir, `.state.json.${process.pid}`);
+    const tmp = `${dir}/.state.json.${process.pid}`;
     try {
       fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600, flag: 'w' });
-      fs.renameSync(tmp, path.join(dir, 'state.json'));
+      fs.renameSync(tmp, `${dir}/state.json`);
     } catch (err) {
       try {
         fs.unlinkSync(tmp);
@@ -108,7 +112,7 @@ export class StateStore {
 
   read(id: string): ContainerState {
     validateId(id);
-    const file = path.join(this.dir(id), 'state.json');
+    const file = `${this.dir(id)}/state.json`;
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -161,7 +165,7 @@ export class StateStore {
   lock(id: string, timeoutMs = 30_000): () => void {
     validateId(id);
     const dir = this.dir(id);
-    const file = path.join(dir, 'lock');
+    const file = `${dir}/lock`;
     const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
     const deadline = Date.now() + timeoutMs;
     let delay = 0.2;
@@ -212,7 +216,7 @@ export class StateStore {
   // concurrent delete or create sees the id gone or free, never half removed.
   remove(id: string): boolean {
     const dir = this.dir(id);
-    const grave = path.join(this.root, `.deleted-${id}-${process.pid}-${Date.now()}`);
+    const grave = this.dir(`.deleted-${id}-${process.pid}-${Date.now()}`);
     try {
       fs.renameSync(dir, grave);
     } catch (err) {
@@ -223,7 +227,7 @@ export class StateStore {
     // process killed while writing) is left to the recursive removal
     for (const name of STATE_FILES) {
       try {
-        fs.unlinkSync(path.join(grave, name));
+        fs.unlinkSync(`${grave}/${name}`);
       } catch {
         // not there
       }

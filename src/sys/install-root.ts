@@ -7,21 +7,9 @@
 
 import { existsSync, realpathSync } from 'node:fs';
 import { builtin } from './builtin.js';
+import { dirname, isCompiledExecutable } from './executable.js';
 
 let root: string | undefined;
-
-function dirname(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i <= 0 ? '/' : p.slice(0, i);
-}
-
-// Bun.main names the entry module, which in an executable is in /$bunfs/
-// (more robust than import.meta.url, which a CommonJS build bakes in as the
-// path the module had at build time).
-function isCompiledExecutable(): boolean {
-  const main = (globalThis as { Bun?: { main?: unknown } }).Bun?.main;
-  return typeof main === 'string' && main.startsWith('/$bunfs/');
-}
 
 export function installRoot(): string {
   if (root !== undefined) return root;

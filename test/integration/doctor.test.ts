@@ -15,10 +15,12 @@ t('checks this host; exit 1 exactly when a check fails', (tt) => {
   tt.is(r.status, out.fail ? 1 : 0);
   tt.is(out.ok, out.fail === 0);
   const ids = out.checks.map((c: { id: string }) => c.id);
-  for (const id of ['kernel', 'state-root', 'cgroup-layout', 'userns', 'subids', 'newuidmap', 'seccomp', 'openat2', 'clone3', 'pidfd', 'idmapped-mounts', 'time-ns', 'runt-init', 'node']) tt.true(ids.includes(id), id);
+  for (const id of ['kernel', 'state-root', 'cgroup-layout', 'userns', 'subids', 'newuidmap', 'seccomp', 'openat2', 'clone3', 'pidfd', 'idmapped-mounts', 'time-ns', 'runt-init', 'runt-sys', 'node']) tt.true(ids.includes(id), id);
   const by = (id: string) => out.checks.find((c: { id: string }) => c.id === id);
   // runt's own integration tests run here: these must hold
   tt.is(by('runt-init').status, 'pass');
+  tt.is(by('runt-sys').status, 'pass');
+  tt.regex(by('runt-sys').detail, /\/bin\/runt-sys\.node$/);
   tt.is(by('openat2').status, 'pass');
   tt.is(by('state-root').status, 'pass');
   for (const c of out.checks) tt.true(['pass', 'warn', 'fail'].includes(c.status));

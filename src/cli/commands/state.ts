@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fs } from '../../sys/fs.js';
 import { statusOf } from '../../runtime/status.js';
 import type { ContainerState, StateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
@@ -22,6 +22,6 @@ export function describe(store: StateStore, st: ContainerState): Record<string, 
 
 export async function run(ctx: CommandContext): Promise<number> {
   const st = ctx.store.read(ctx.args[0]!);
-  writeSync(1, JSON.stringify(describe(ctx.store, st), null, 2) + '\n');
+  fs.writeSync(1, JSON.stringify(describe(ctx.store, st), null, 2) + '\n');
   return 0;
 }

@@ -11,6 +11,7 @@ function input(t: Parameters<typeof fakeHost>[0], over: Partial<DoctorInput> = {
     reader,
     stateRoot: '/run/runt',
     initBinary: '/opt/runt/bin/runt-init',
+    sysAddon: '/opt/runt/bin/runt-sys.node',
     user: { name: 'alice', uid: 1000 },
     bun: { path: '/opt/runt/bun', version: '1.4.5', pinned: '1.4.5' },
     node: 'v20.20.2',
@@ -29,6 +30,7 @@ test('subordinate ids are summed by name or uid', (t) => {
 test('each check passes, warns or fails with a fix', (t) => {
   const c = doctorChecks(input(t));
   t.is(byId(c, 'runt-init').status, 'pass');
+  t.is(byId(c, 'runt-sys').status, 'pass');
   t.is(byId(c, 'userns').status, 'fail'); // max_user_namespaces 0 in the fake host
   t.regex(byId(c, 'userns').fix!, /max_user_namespaces/);
   t.is(byId(c, 'openat2').status, 'fail');
@@ -49,8 +51,10 @@ test('each check passes, warns or fails with a fix', (t) => {
 });
 
 test('a missing native stage, a stale Bun and missing subordinate ids are reported', (t) => {
-  const c = doctorChecks(input(t, { initBinary: undefined, bun: { path: '/x/bun', version: '1.3.0', pinned: '1.4.5' }, user: { name: 'bob', uid: 1001 } }));
+  const c = doctorChecks(input(t, { initBinary: undefined, sysAddon: undefined, bun: { path: '/x/bun', version: '1.3.0', pinned: '1.4.5' }, user: { name: 'bob', uid: 1001 } }));
   t.is(byId(c, 'runt-init').status, 'fail');
+  t.is(byId(c, 'runt-sys').status, 'warn');
+  t.regex(byId(c, 'runt-sys').fix!, /make/);
   t.regex(byId(c, 'bun').detail, /pins 1.4.5/);
   t.is(byId(c, 'subids').status, 'warn');
   t.regex(byId(c, 'subids').fix!, /usermod --add-subuids 100000-165535 --add-subgids 100000-165535 bob/);

@@ -1,0 +1,189 @@
+// The synchronous file calls of the lifecycle commands, shaped like node:fs.
+//
+// On Bun, importing node:fs costs every CLI call ~1.1-1.4 ms and ~5 MiB (it
+// pulls in node:events and more): a sixth of a `runt state`. state, start,
+// kill and delete need a dozen plain syscalls, so they come from
+// bin/runt-sys.node (src/native/sys-addon.c, a Node-API module: ~0.2 ms to
+// load), which throws the errors node:fs throws (code, errno, syscall,
+// path). Where that file is missing (a copied executable, the tsc output
+// before `make`), node:fs does the same job. Modules of the hot commands
+// import `fs` from here, never node:fs.
+
+import { builtin } from './builtin.js';
+import { dirname, isCompiledExecutable } from './executable.js';
+
+export interface DirEntry {
+  name: string;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+export interface OpenFlags {
+  O_RDONLY: number;
+  O_WRONLY: number;
+  O_RDWR: number;
+  O_CREAT: number;
+  O_EXCL: number;
+  O_TRUNC: number;
+  O_APPEND: number;
+  O_NONBLOCK: number;
+  O_DIRECTORY: number;
+  O_NOFOLLOW: number;
+}
+
+type FlagName = 'r' | 'w' | 'wx' | 'a';
+
+// The subset of node:fs runt's hot modules use (node:fs itself satisfies it).
+export interface SyncFs {
+  constants: OpenFlags;
+  readFileSync(path: string, encoding: 'utf8' | 'latin1'): string;
+  writeFileSync(path: string, data: string, options: { mode: number; flag: FlagName }): void;
+  openSync(path: string, flags: number | FlagName, mode?: number): number;
+  closeSync(fd: number): void;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
+  writeSync(fd: number, data: string): number;
+  renameSync(oldPath: string, newPath: string): void;
+  unlinkSync(path: string): void;
+  rmdirSync(path: string): void;
+  mkdirSync(path: string, options: { mode: number; recursive?: boolean }): unknown;
+  existsSync(path: string): boolean;
+  symlinkSync(target: string, path: string): void;
+  readlinkSync(path: string): string;
+  linkSync(existingPath: string, newPath: string): void;
+  rmSync(path: string, options: { recursive?: boolean; force: true }): void;
+  readdirSync(path: string, options: { withFileTypes: true }): DirEntry[];
+}
+
+// What runt-sys.node exports (src/native/sys-addon.c).
+export interface SysAddon {
+  constants: OpenFlags & { DT_DIR: number; DT_REG: number; DT_LNK: number };
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): void;
+  read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  readFile(path: string, latin1: boolean): string;
+  write(fd: number, data: string): number;
+  writeFile(path: string, data: string, flags: number, mode: number): void;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  mkdir(path: string, mode: number): void;
+  rename(from: string, to: string): void;
+  symlink(target: string, path: string): void;
+  link(from: string, to: string): void;
+  exists(path: string): boolean;
+  readlink(path: string): string;
+  readdir(path: string): (string | number)[];
+}
+
+function codeOf(err: unknown): unknown {
+  return (err as { code?: unknown } | undefined)?.code;
+}
+
+// node:fs on top of the addon, for the calls and options SyncFs names.
+export function addonFs(sys: SysAddon): SyncFs {
+  const k = sys.constants;
+  const flagsOf = (f: number | FlagName): number => {
+    if (typeof f === 'number') return f;
+    if (f === 'r') return k.O_RDONLY;
+    if (f === 'a') return k.O_WRONLY | k.O_CREAT | k.O_APPEND;
+    return k.O_WRONLY | k.O_CREAT | k.O_TRUNC | (f === 'wx' ? k.O_EXCL : 0);
+  };
+  const isDirectory = (p: string): boolean => {
+    try {
+      sys.close(sys.open(p, k.O_RDONLY | k.O_DIRECTORY, 0));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // returns the first directory it made, as node:fs does
+  const mkdirRecursive = (p: string, mode: number): string | undefined => {
+    try {
+      sys.mkdir(p, mode);
+      return p;
+    } catch (err) {
+      if (codeOf(err) === 'EEXIST' && isDirectory(p)) return undefined;
+      if (codeOf(err) !== 'ENOENT' || dirname(p) === p) throw err;
+    }
+    const first = mkdirRecursive(dirname(p), mode);
+    try {
+      sys.mkdir(p, mode);
+    } catch (err) {
+      if (codeOf(err) !== 'EEXIST' || !isDirectory(p)) throw err;
+    }
+    return first ?? p;
+  };
+  return {
+    constants: k,
+    readFileSync: (p, encoding) => sys.readFile(p, encoding === 'latin1'),
+    writeFileSync: (p, data, o) => sys.writeFile(p, data, flagsOf(o.flag), o.mode),
+    openSync: (p, flags, mode = 0o666) => sys.open(p, flagsOf(flags), mode),
+    closeSync: (fd) => sys.close(fd),
+    readSync: (fd, buffer, offset, length) => sys.read(fd, buffer, offset, length),
+    writeSync: (fd, data) => sys.write(fd, data),
+    renameSync: (from, to) => sys.rename(from, to),
+    unlinkSync: (p) => sys.unlink(p),
+    rmdirSync: (p) => sys.rmdir(p),
+    mkdirSync: (p, o) => (o.recursive ? mkdirRecursive(p, o.mode) : sys.mkdir(p, o.mode)),
+    existsSync: (p) => {
+      try {
+        return sys.exists(p);
+      } catch {
+        return false; // not a path at all, as node:fs says
+      }
+    },
+    symlinkSync: (target, p) => sys.symlink(target, p),
+    readlinkSync: (p) => sys.readlink(p),
+    linkSync: (from, to) => sys.link(from, to),
+    rmSync: (p, o) => {
+      // a tree is rare (a state directory with strays): node:fs walks it
+      if (o.recursive) return builtin<SyncFs>('node:fs').rmSync(p, o);
+      try {
+        sys.unlink(p);
+      } catch (err) {
+        if (codeOf(err) !== 'ENOENT') throw err;
+      }
+    },
+    readdirSync: (p) => {
+      const flat = sys.readdir(p);
+      const out: DirEntry[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const name = flat[i] as string;
+        const type = flat[i + 1] as number;
+        out.push({
+          name,
+          isDirectory: () => type === k.DT_DIR,
+          isFile: () => type === k.DT_REG,
+          isSymbolicLink: () => type === k.DT_LNK,
+        });
+      }
+      return out;
+    },
+  };
+}
+
+// bin/runt-sys.node of this install: beside the executable, or under the
+// checkout root when running the tsc output (dist/src/sys/fs.js).
+export function addonPath(): string {
+  if (isCompiledExecutable()) return `${dirname(process.execPath)}/runt-sys.node`;
+  return new URL('../../../bin/runt-sys.node', import.meta.url).pathname;
+}
+
+export function loadAddon(file: string): SysAddon {
+  const mod = { exports: {} as SysAddon };
+  process.dlopen(mod, file);
+  return mod.exports;
+}
+
+function load(): { fs: SyncFs; native: boolean } {
+  try {
+    return { fs: addonFs(loadAddon(addonPath())), native: true };
+  } catch {
+    return { fs: builtin<SyncFs>('node:fs'), native: false };
+  }
+}
+
+const loaded = load();
+export const fs: SyncFs = loaded.fs;
+// whether the addon serves the calls (`runt doctor` says so)
+export const nativeFs: boolean = loaded.native;

@@ -4,7 +4,7 @@
 import { fs, type DirEntry } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
-import { dirname } from '../sys/executable.js';
+import { dirname } from '../sys/paths.js';
 import { errnoOf, joinPath, sleepSync } from './fsio.js';
 
 export const SIGKILL = 9;

@@ -9,7 +9,7 @@
 // A program is freed by the kernel when its cgroup is removed, so delete has
 // nothing to detach.
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import {

@@ -8,7 +8,7 @@
 // utils.go IsCgroup2UnifiedMode / IsCgroup2HybridMode); we derive the same
 // answer from mountinfo so the decision is testable without a kernel.
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
 

@@ -9,7 +9,7 @@
 // The `events` command adds the non-cgroup members of runc's Stats itself:
 // "intel_rdt": {} and "network_interfaces": null.
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { type CgroupFiles, U64_MAX, parseU64 } from './fsio.js';
 
 export type U64 = bigint;

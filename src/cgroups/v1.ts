@@ -4,7 +4,7 @@
 // only (and whose cgroup.kill we use).
 
 import { cgroupJoinFiles } from './join-files.js';
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';

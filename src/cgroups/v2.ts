@@ -2,7 +2,7 @@
 // hierarchy; controllers are enabled top-down through cgroup.subtree_control
 // when the directory is created (fs2/create.go CreateCgroupPath).
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';

@@ -2,7 +2,7 @@
 // /sys/module/apparmor/parameters/enabled says Y (apparmor.IsEnabled),
 // SELinux when selinuxfs is mounted (selinux.GetEnabled).
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type { SecurityFacts } from '../spec/process-extras.js';
 
 export function hostSecurityFacts(): SecurityFacts {

@@ -4,8 +4,8 @@
 // after the container is ours to create and remove (runc Destroy leaves an
 // explicitly named closID alone: it is managed by someone else).
 
-import fs from 'node:fs';
-import path from 'node:path';
+import { fs } from '../sys/fs.js';
+import * as path from '../sys/paths.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 

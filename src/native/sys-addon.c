@@ -244,7 +244,8 @@ static int write_all(int fd, const char *s, size_t len) {
   return 0;
 }
 
-/* write(fd, string) -> bytes written: all of them, or a throw. */
+/* write(fd, string) -> bytes written: all of them, or a throw (stdout,
+ * stderr and log files, which block). */
 static napi_value Write(napi_env env, napi_callback_info info) {
   struct call c;
   int64_t fd;
@@ -257,6 +258,32 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   free(s);
   if (r < 0) return throw_errno(env, err, "write", NULL, NULL);
   return int_value(env, (int64_t)len);
+}
+
+/* writeBytes(fd, u8, offset, length) -> bytes written by one write(2), as
+ * node:fs writeSync: a non-blocking pipe may take part of them. */
+static napi_value WriteBytes(napi_env env, napi_callback_info info) {
+  struct call c;
+  int64_t fd, off, len;
+  if (get_args(env, info, &c, 4) || get_int(&c, 0, &fd) || get_int(&c, 2, &off) || get_int(&c, 3, &len)) return NULL;
+  napi_typedarray_type type;
+  size_t count;
+  void *data;
+  napi_value ab;
+  size_t byte_off;
+  if (napi_get_typedarray_info(env, c.argv[1], &type, &count, &data, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "runt-sys: buffer must be a Uint8Array");
+    return NULL;
+  }
+  if (off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > count) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "runt-sys: offset and length exceed the buffer");
+    return NULL;
+  }
+  ssize_t n;
+  do n = write((int)fd, (char *)data + off, (size_t)len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "write", NULL, NULL);
+  return int_value(env, n);
 }
 
 /* writeFile(path, string, flags, mode) */
@@ -324,6 +351,31 @@ static napi_value Symlink(napi_env env, napi_callback_info info) { return path_o
 static napi_value Link(napi_env env, napi_callback_info info) { return path_op(env, info, OP_LINK); }
 static napi_value Exists(napi_env env, napi_callback_info info) { return path_op(env, info, OP_ACCESS); }
 
+/* stat(path, follow) -> st_mode (the file type and permission bits). */
+static napi_value Stat(napi_env env, napi_callback_info info) {
+  struct call c;
+  char path[PATH_MAX];
+  bool follow = true;
+  if (get_args(env, info, &c, 2)) return NULL;
+  napi_get_value_bool(env, c.argv[1], &follow);
+  PATH_ARG(&c, 0, path, follow ? "stat" : "lstat");
+  struct stat st;
+  if ((follow ? stat(path, &st) : lstat(path, &st)) < 0) return throw_errno(env, errno, follow ? "stat" : "lstat", path, NULL);
+  return int_value(env, st.st_mode);
+}
+
+/* realpath(path) -> the path with every symlink, "." and ".." resolved. */
+static napi_value Realpath(napi_env env, napi_callback_info info) {
+  struct call c;
+  char path[PATH_MAX], real[PATH_MAX];
+  if (get_args(env, info, &c, 1)) return NULL;
+  PATH_ARG(&c, 0, path, "realpath");
+  if (!realpath(path, real)) return throw_errno(env, errno, "realpath", path, NULL);
+  napi_value s;
+  napi_create_string_utf8(env, real, NAPI_AUTO_LENGTH, &s);
+  return s;
+}
+
 static napi_value Readlink(napi_env env, napi_callback_info info) {
   struct call c;
   char path[PATH_MAX], target[PATH_MAX];
@@ -389,6 +441,9 @@ NAPI_MODULE_INIT() {
   set_fn(env, exports, "read", Read);
   set_fn(env, exports, "readFile", ReadFile);
   set_fn(env, exports, "write", Write);
+  set_fn(env, exports, "writeBytes", WriteBytes);
+  set_fn(env, exports, "stat", Stat);
+  set_fn(env, exports, "realpath", Realpath);
   set_fn(env, exports, "writeFile", WriteFile);
   set_fn(env, exports, "unlink", Unlink);
   set_fn(env, exports, "rmdir", Rmdir);
@@ -413,6 +468,10 @@ NAPI_MODULE_INIT() {
   set_int(env, k, "O_DIRECTORY", O_DIRECTORY);
   set_int(env, k, "O_NOFOLLOW", O_NOFOLLOW);
   set_int(env, k, "O_CLOEXEC", O_CLOEXEC);
+  set_int(env, k, "S_IFMT", S_IFMT);
+  set_int(env, k, "S_IFDIR", S_IFDIR);
+  set_int(env, k, "S_IFREG", S_IFREG);
+  set_int(env, k, "S_IFLNK", S_IFLNK);
   set_int(env, k, "DT_DIR", DT_DIR);
   set_int(env, k, "DT_REG", DT_REG);
   set_int(env, k, "DT_LNK", DT_LNK);

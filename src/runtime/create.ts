@@ -2,9 +2,9 @@
 // id, make the cgroup, spawn the native stage with the plan and walk it
 // through the handshake. Any failure rolls back all of it.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type net from 'node:net';
-import path from 'node:path';
+import * as path from '../sys/paths.js';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { readHostLayout, type CgroupLayout } from '../cgroups/layout.js';
 import { resolveCgroupsPath } from '../cgroups/path.js';

@@ -12,7 +12,7 @@
 // enters under_oom). The stream ends when the container stops (its init is
 // gone) or is deleted; the OOM that killed it is reported first.
 
-import { writeSync } from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { loadCgroupManager, type CgroupManager, type OomState } from '../cgroups/manager.js';
 import { stringifyWithBigInt } from '../cgroups/stats.js';
 import { Codes } from '../errors/codes.js';
@@ -51,7 +51,7 @@ class ReaderGone extends Error {}
 // One JSON line on stdout (Go's json.Encoder adds the newline).
 function emit(event: Record<string, unknown>): void {
   try {
-    writeSync(1, stringifyWithBigInt(event) + '\n');
+    fs.writeSync(1, stringifyWithBigInt(event) + '\n');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new ReaderGone();
     throw err;

@@ -10,7 +10,7 @@
 // exits with the process's status, which becomes ours; signals sent to us are
 // passed on to the process.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type net from 'node:net';
 import { cgroupJoinFiles } from '../cgroups/join-files.js';
 import { Codes } from '../errors/codes.js';

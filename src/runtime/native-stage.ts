@@ -1,9 +1,9 @@
 // Small helpers for starting runt-init that `exec` needs without importing
 // create.ts (which loads the schema validator: ~25 ms that exec must not pay).
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type net from 'node:net';
-import path from 'node:path';
+import * as path from '../sys/paths.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import { installRoot } from '../sys/install-root.js';

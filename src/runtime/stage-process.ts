@@ -7,7 +7,7 @@
 // The child sees the same fds either way: 0-2 inherited, then the
 // preserved fds, the plan fd, the sync fd and the console socket.
 
-import fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import type net from 'node:net';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';

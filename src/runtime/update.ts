@@ -4,7 +4,7 @@
 // manager, and the state is rewritten only once the kernel took them; on a
 // failure the previous values are applied again, as runc's Set does.
 
-import * as fs from 'node:fs';
+import { fs } from '../sys/fs.js';
 import { DeviceEmulator, effectiveDeviceRules } from '../cgroups/devices.js';
 import { loadCgroupManager } from '../cgroups/manager.js';
 import { mergeResources } from '../cgroups/merge.js';

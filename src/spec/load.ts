@@ -1,8 +1,8 @@
 // Read a bundle's config.json: parse, schema-check, semantic-check.
 // Nothing here has side effects; create calls it before touching anything.
 
-import fs from 'node:fs';
-import path from 'node:path';
+import { fs, type FileStat } from '../sys/fs.js';
+import * as path from '../sys/paths.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import type { Spec } from './types.js';
@@ -98,7 +98,7 @@ export function resolveRootfs(bundle: string, spec: Spec): string {
     // reported below as a missing rootfs
   }
   const rootfs = path.resolve(realBundle, rootPath);
-  let st: fs.Stats;
+  let st: FileStat;
   try {
     st = fs.statSync(rootfs);
   } catch (err) {

@@ -2,7 +2,7 @@
 // operations (runc: libcontainer/specconv + rootfs_linux.go; crun: linux.c).
 // Pure: host facts come in through PlanContext, so tests need no root.
 
-import path from 'node:path';
+import * as path from '../sys/paths.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import { resolveCapabilities } from '../linux/capabilities.js';
@@ -139,7 +139,7 @@ function atimeAttr(ms: number): number {
 // A destination may be relative (spec 1.2: relative to "/"); ".." can never
 // climb above the rootfs, lexically here and again by RESOLVE_IN_ROOT.
 export function cleanDestination(dest: string): string {
-  return path.posix.normalize('/' + dest).replace(/\/+$/, '') || '/';
+  return path.normalize('/' + dest).replace(/\/+$/, '') || '/';
 }
 
 class PlanBuilder {

@@ -1,13 +1,6 @@
 // Facts about the running program that need no built-in module (loading
 // node:fs costs a lifecycle call ~1 ms on Bun, see src/sys/fs.ts).
 
-// path.dirname for absolute paths
-export function dirname(p: string): string {
-  const trimmed = p.length > 1 ? p.replace(/\/+$/, '') : p;
-  const i = trimmed.lastIndexOf('/');
-  return i <= 0 ? '/' : trimmed.slice(0, i);
-}
-
 // The shipped CLI is a Bun single-file executable (bin/runt, Makefile) whose
 // modules sit in Bun's virtual filesystem (/$bunfs/...). Bun.main names the
 // entry module (more robust than import.meta.url, which a CommonJS build

@@ -10,7 +10,8 @@
 // import `fs` from here, never node:fs.
 
 import { builtin } from './builtin.js';
-import { dirname, isCompiledExecutable } from './executable.js';
+import { isCompiledExecutable } from './executable.js';
+import { dirname } from './paths.js';
 
 export interface DirEntry {
   name: string;
@@ -34,35 +35,50 @@ export interface OpenFlags {
 
 type FlagName = 'r' | 'w' | 'wx' | 'a';
 
+export interface FileStat {
+  mode: number;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
 // The subset of node:fs runt's hot modules use (node:fs itself satisfies it).
 export interface SyncFs {
   constants: OpenFlags;
   readFileSync(path: string, encoding: 'utf8' | 'latin1'): string;
-  writeFileSync(path: string, data: string, options: { mode: number; flag: FlagName }): void;
+  writeFileSync(path: string, data: string, options?: { mode?: number; flag?: FlagName }): void;
   openSync(path: string, flags: number | FlagName, mode?: number): number;
   closeSync(fd: number): void;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
   writeSync(fd: number, data: string): number;
+  writeSync(fd: number, data: Uint8Array, offset: number, length: number): number;
   renameSync(oldPath: string, newPath: string): void;
   unlinkSync(path: string): void;
   rmdirSync(path: string): void;
-  mkdirSync(path: string, options: { mode: number; recursive?: boolean }): unknown;
+  mkdirSync(path: string, options?: { mode?: number; recursive?: boolean }): unknown;
+  statSync(path: string): FileStat;
+  lstatSync(path: string): FileStat;
+  realpathSync(path: string): string;
   existsSync(path: string): boolean;
   symlinkSync(target: string, path: string): void;
   readlinkSync(path: string): string;
   linkSync(existingPath: string, newPath: string): void;
   rmSync(path: string, options: { recursive?: boolean; force: true }): void;
+  readdirSync(path: string): string[];
   readdirSync(path: string, options: { withFileTypes: true }): DirEntry[];
 }
 
 // What runt-sys.node exports (src/native/sys-addon.c).
 export interface SysAddon {
-  constants: OpenFlags & { DT_DIR: number; DT_REG: number; DT_LNK: number };
+  constants: OpenFlags & { S_IFMT: number; S_IFDIR: number; S_IFREG: number; S_IFLNK: number; DT_DIR: number; DT_REG: number; DT_LNK: number };
   open(path: string, flags: number, mode: number): number;
   close(fd: number): void;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   readFile(path: string, latin1: boolean): string;
   write(fd: number, data: string): number;
+  writeBytes(fd: number, data: Uint8Array, offset: number, length: number): number;
+  stat(path: string, follow: boolean): number;
+  realpath(path: string): string;
   writeFile(path: string, data: string, flags: number, mode: number): void;
   unlink(path: string): void;
   rmdir(path: string): void;
@@ -88,6 +104,12 @@ export function addonFs(sys: SysAddon): SyncFs {
     if (f === 'a') return k.O_WRONLY | k.O_CREAT | k.O_APPEND;
     return k.O_WRONLY | k.O_CREAT | k.O_TRUNC | (f === 'wx' ? k.O_EXCL : 0);
   };
+  const fileStat = (mode: number): FileStat => ({
+    mode,
+    isDirectory: () => (mode & k.S_IFMT) === k.S_IFDIR,
+    isFile: () => (mode & k.S_IFMT) === k.S_IFREG,
+    isSymbolicLink: () => (mode & k.S_IFMT) === k.S_IFLNK,
+  });
   const isDirectory = (p: string): boolean => {
     try {
       sys.close(sys.open(p, k.O_RDONLY | k.O_DIRECTORY, 0));
@@ -116,15 +138,19 @@ export function addonFs(sys: SysAddon): SyncFs {
   return {
     constants: k,
     readFileSync: (p, encoding) => sys.readFile(p, encoding === 'latin1'),
-    writeFileSync: (p, data, o) => sys.writeFile(p, data, flagsOf(o.flag), o.mode),
+    writeFileSync: (p, data, o) => sys.writeFile(p, data, flagsOf(o?.flag ?? 'w'), o?.mode ?? 0o666),
     openSync: (p, flags, mode = 0o666) => sys.open(p, flagsOf(flags), mode),
     closeSync: (fd) => sys.close(fd),
     readSync: (fd, buffer, offset, length) => sys.read(fd, buffer, offset, length),
-    writeSync: (fd, data) => sys.write(fd, data),
+    writeSync: ((fd: number, data: string | Uint8Array, offset?: number, length?: number) =>
+      typeof data === 'string' ? sys.write(fd, data) : sys.writeBytes(fd, data, offset ?? 0, length ?? data.length - (offset ?? 0))) as SyncFs['writeSync'],
     renameSync: (from, to) => sys.rename(from, to),
     unlinkSync: (p) => sys.unlink(p),
     rmdirSync: (p) => sys.rmdir(p),
-    mkdirSync: (p, o) => (o.recursive ? mkdirRecursive(p, o.mode) : sys.mkdir(p, o.mode)),
+    mkdirSync: (p, o) => (o?.recursive ? mkdirRecursive(p, o.mode ?? 0o777) : sys.mkdir(p, o?.mode ?? 0o777)),
+    statSync: (p) => fileStat(sys.stat(p, true)),
+    lstatSync: (p) => fileStat(sys.stat(p, false)),
+    realpathSync: (p) => sys.realpath(p),
     existsSync: (p) => {
       try {
         return sys.exists(p);
@@ -144,8 +170,9 @@ export function addonFs(sys: SysAddon): SyncFs {
         if (codeOf(err) !== 'ENOENT') throw err;
       }
     },
-    readdirSync: (p) => {
+    readdirSync: ((p: string, o?: { withFileTypes: true }) => {
       const flat = sys.readdir(p);
+      if (!o?.withFileTypes) return flat.filter((_, i) => i % 2 === 0);
       const out: DirEntry[] = [];
       for (let i = 0; i < flat.length; i += 2) {
         const name = flat[i] as string;
@@ -158,7 +185,7 @@ export function addonFs(sys: SysAddon): SyncFs {
         });
       }
       return out;
-    },
+    }) as SyncFs['readdirSync'],
   };
 }
 

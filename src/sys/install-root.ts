@@ -5,19 +5,20 @@
 // there: the executable's own path does. Run from the tsc output (Node,
 // tests), the module's location does.
 
-import { existsSync, realpathSync } from 'node:fs';
+import { fs } from './fs.js';
 import { builtin } from './builtin.js';
-import { dirname, isCompiledExecutable } from './executable.js';
+import { isCompiledExecutable } from './executable.js';
+import { dirname } from './paths.js';
 
 let root: string | undefined;
 
 export function installRoot(): string {
   if (root !== undefined) return root;
-  let from = isCompiledExecutable() ? dirname(realpathSync(process.execPath)) : dirname(new URL(import.meta.url).pathname);
+  let from = isCompiledExecutable() ? dirname(fs.realpathSync(process.execPath)) : dirname(new URL(import.meta.url).pathname);
   // from bin/ (the executable) or dist/src/sys/ (tsc output): the first
   // ancestor with a package.json is the root
   for (let d = from; ; d = dirname(d)) {
-    if (existsSync(`${d}/package.json`)) {
+    if (fs.existsSync(`${d}/package.json`)) {
       from = d;
       break;
     }

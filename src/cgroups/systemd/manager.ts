@@ -15,7 +15,7 @@
 // - freeze/thaw/pids/kill/stats/events: the v2 manager on the scope's cgroup.
 // - destroy: StopUnit, wait for the job, ResetFailedUnit, rmdir what is left.
 
-import * as fs from 'node:fs';
+import { fs } from '../../sys/fs.js';
 import { Codes, type ErrorCode } from '../../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../../errors/runtime-error.js';
 import type { Resources } from '../../spec/types.js';

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fs } from '../../sys/fs.js';
 import { Codes } from '../../errors/codes.js';
 import { RuntimeError } from '../../errors/runtime-error.js';
 import type { CommandContext } from '../context.js';
@@ -18,16 +18,16 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
   }
   if (ctx.flags.quiet) {
-    writeSync(1, rows.map((r) => `${r.id}\n`).join(''));
+    fs.writeSync(1, rows.map((r) => `${r.id}\n`).join(''));
     return 0;
   }
   if (format === 'json') {
-    writeSync(1, JSON.stringify(rows) + '\n');
+    fs.writeSync(1, JSON.stringify(rows) + '\n');
     return 0;
   }
   // runc: tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
   const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, r.pid, r.status, r.bundle, r.created, r.owner].map(String))];
   const widths = table[0]!.map((_, c) => Math.max(12, ...table.map((row) => row[c]!.length + 3)));
-  writeSync(1, table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('') + '\n').join(''));
+  fs.writeSync(1, table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('') + '\n').join(''));
   return 0;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeSync } from 'node:fs';
+import { fs } from '../../sys/fs.js';
 import { loadCgroupManager } from '../../cgroups/manager.js';
 import { Codes } from '../../errors/codes.js';
 import { RuntimeError } from '../../errors/runtime-error.js';
@@ -16,7 +16,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const pids = st.cgroup ? loadCgroupManager(st.cgroup).pids() : st.pid ? [st.pid] : [];
   const format = String(ctx.flags.format ?? 'table');
   if (format === 'json') {
-    writeSync(1, JSON.stringify(pids) + '\n');
+    fs.writeSync(1, JSON.stringify(pids) + '\n');
     return 0;
   }
   if (format !== 'table') throw new RuntimeError(Codes.BadFlagValue, `invalid --format ${JSON.stringify(format)}`, { hint: 'use "table" or "json"' });
@@ -31,6 +31,6 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (pidCol < 0) throw new RuntimeError(Codes.BadFlagValue, `ps output has no PID column`, { hint: 'pass ps options that keep the PID column' });
   const set = new Set(pids);
   const out = [header, ...lines.slice(1).filter((l) => l.trim() && set.has(Number(l.trim().split(/\s+/)[pidCol])))];
-  writeSync(1, out.join('\n') + '\n');
+  fs.writeSync(1, out.join('\n') + '\n');
   return 0;
 }

@@ -3,6 +3,7 @@
 // the hot commands' error handling reads those fields.
 
 import * as nodeFs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import test from 'ava';
 import { addonFs, addonPath, loadAddon, nativeFs, type SyncFs } from '../../../src/sys/fs.js';
@@ -49,6 +50,10 @@ test('bin/runt-sys.node is built and serves the calls', (t) => {
 
 test('files: write, read, rename, unlink, and their errors', (t) => {
   sameAsNodeFs(t, (fs, d) => [
+    outcome(() => fs.writeFileSync(`${d}/default`, 'mode 0o666 less the umask')),
+    nodeFs.statSync(`${d}/default`).mode & 0o777,
+    outcome(() => fs.mkdirSync(`${d}/defaultdir`)),
+    nodeFs.statSync(`${d}/defaultdir`).mode & 0o777,
     outcome(() => fs.writeFileSync(`${d}/a`, 'héllo\n', { mode: 0o600, flag: 'w' })),
     nodeFs.statSync(`${d}/a`).mode & 0o777,
     outcome(() => fs.readFileSync(`${d}/a`, 'utf8')),
@@ -118,6 +123,31 @@ test('links: symlink, readlink, link, rmSync', (t) => {
   ]);
 });
 
+test('stat, lstat and realpath', (t) => {
+  sameAsNodeFs(t, (fs, d) => {
+    fs.mkdirSync(`${d}/real`, { mode: 0o750 });
+    fs.writeFileSync(`${d}/real/f`, 'x', { mode: 0o640 });
+    fs.symlinkSync('real', `${d}/link`);
+    fs.symlinkSync('nowhere', `${d}/dangling`);
+    const kinds = (st: { mode: number; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }) => [st.mode, st.isDirectory(), st.isFile(), st.isSymbolicLink()];
+    return [
+      kinds(fs.statSync(`${d}/real`)),
+      kinds(fs.statSync(`${d}/real/f`)),
+      kinds(fs.statSync(`${d}/link`)),
+      kinds(fs.lstatSync(`${d}/link`)),
+      kinds(fs.lstatSync(`${d}/dangling`)),
+      outcome(() => fs.statSync(`${d}/dangling`)),
+      outcome(() => fs.statSync(`${d}/real/f/x`)),
+      outcome(() => fs.realpathSync(`${d}/link/./f`)),
+      outcome(() => fs.realpathSync(`${d}/link/../link`)),
+      fs.readdirSync(d).sort(),
+    ];
+  });
+  // node:fs walks the path itself (its error says lstat), the module asks realpath(3)
+  const d = tempDir(t);
+  t.is((t.throws(() => native.realpathSync(`${d}/nothing`)) as NodeJS.ErrnoException).code, 'ENOENT');
+});
+
 test('fds: open with flags, read, write, append, close; O_CLOEXEC always', (t) => {
   sameAsNodeFs(t, (fs, d) => {
     const k = fs.constants;
@@ -126,7 +156,7 @@ test('fds: open with flags, read, write, append, close; O_CLOEXEC always', (t) =
     out.push(nodeFs.readlinkSync(`/proc/self/fd/${fd}`));
     const flags = /flags:\s+(\d+)/.exec(nodeFs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0';
     out.push((parseInt(flags, 8) & 0o2000000) !== 0 || 'no O_CLOEXEC');
-    out.push(fs.writeSync(fd, 'one\n'), fs.writeSync(fd, 'twö\n'));
+    out.push(fs.writeSync(fd, 'one\n'), fs.writeSync(fd, 'twö\n'), fs.writeSync(fd, new TextEncoder().encode('(bytes)\n'), 1, 6));
     fs.closeSync(fd);
     out.push(outcome(() => fs.openSync(`${d}/log`, k.O_WRONLY | k.O_CREAT | k.O_EXCL, 0o600)));
     const rd = fs.openSync(`${d}/log`, k.O_RDONLY | k.O_NONBLOCK);
@@ -150,4 +180,17 @@ test('errors read like node:fs messages', (t) => {
   t.is(err.message, "ENOENT: no such file or directory, open '/nonexistent-runt-sysfs'");
   t.is(err.errno, -2);
   t.true(err instanceof Error);
+});
+
+test('bytes into a full non-blocking pipe: a partial count, then EAGAIN', (t) => {
+  sameAsNodeFs(t, (fs, d) => {
+    t.is(spawnSync('mkfifo', [`${d}/fifo`]).status, 0);
+    const k = fs.constants;
+    const fd = fs.openSync(`${d}/fifo`, k.O_RDWR | k.O_NONBLOCK);
+    const data = new Uint8Array(200_000).fill(120);
+    const first = fs.writeSync(fd, data, 0, data.length);
+    const second = outcome(() => fs.writeSync(fd, data, first, data.length - first));
+    fs.closeSync(fd);
+    return [first > 0 && first < data.length, first, second];
+  });
 });

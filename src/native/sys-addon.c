@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,43 @@ static napi_value Read(napi_env env, napi_callback_info info) {
   while (n < 0 && errno == EINTR);
   if (n < 0) return throw_errno(env, errno, "read", NULL, NULL);
   return int_value(env, n);
+}
+
+/* waitRead(fd, maxBytes) -> a Buffer of what one read(2) returned once the
+ * fd was readable; empty at end of file. Blocks (poll) on a non-blocking fd:
+ * the runtime has nothing else to do while the native stage works. */
+static napi_value WaitRead(napi_env env, napi_callback_info info) {
+  struct call c;
+  int64_t fd, max;
+  if (get_args(env, info, &c, 2) || get_int(&c, 0, &fd) || get_int(&c, 1, &max)) return NULL;
+  if (max <= 0 || max > (1 << 24)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "runt-sys: maxBytes out of range");
+    return NULL;
+  }
+  char *buf = malloc((size_t)max);
+  if (!buf) return throw_errno(env, ENOMEM, "read", NULL, NULL);
+  ssize_t n;
+  for (;;) {
+    n = read((int)fd, buf, (size_t)max);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      int e = errno;
+      free(buf);
+      return throw_errno(env, e, "read", NULL, NULL);
+    }
+    struct pollfd p = {.fd = (int)fd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+      int e = errno;
+      free(buf);
+      return throw_errno(env, e, "poll", NULL, NULL);
+    }
+  }
+  napi_value out;
+  void *data;
+  napi_status st = napi_create_buffer_copy(env, (size_t)n, buf, &data, &out);
+  free(buf);
+  return st == napi_ok ? out : NULL;
 }
 
 /* Read an open fd to its end (files in /proc and cgroupfs report size 0). */
@@ -439,6 +477,7 @@ NAPI_MODULE_INIT() {
   set_fn(env, exports, "open", Open);
   set_fn(env, exports, "close", Close);
   set_fn(env, exports, "read", Read);
+  set_fn(env, exports, "waitRead", WaitRead);
   set_fn(env, exports, "readFile", ReadFile);
   set_fn(env, exports, "write", Write);
   set_fn(env, exports, "writeBytes", WriteBytes);

@@ -15,7 +15,8 @@ export interface Frame {
 
 // Frames in both directions over whatever transport the stage was started
 // with (stage-process.ts): the transport feeds bytes in and says when they
-// end; `write` sends one encoded frame.
+// end, or gives `pull`, which next() calls to wait for more bytes (empty:
+// the end); `write` sends one encoded frame.
 export class InitChannel {
   private buf: Buffer = Buffer.alloc(0);
   private frames: Frame[] = [];
@@ -26,6 +27,7 @@ export class InitChannel {
   constructor(
     private readonly write: (frame: Buffer) => void,
     private readonly release: () => void,
+    private readonly pull?: () => Buffer,
   ) {}
 
   feed(d: Buffer): void {
@@ -66,6 +68,16 @@ export class InitChannel {
 
   // The next frame, or null once the init closed its end.
   next(): Promise<Frame | null> {
+    while (this.pull && !this.frames.length && !this.closed) {
+      let d: Buffer;
+      try {
+        d = this.pull();
+      } catch {
+        d = Buffer.alloc(0); // a reset socket ends the channel like EOF does
+      }
+      if (d.length) this.feed(d);
+      else this.end();
+    }
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.wake();

@@ -7,7 +7,7 @@
 // The child sees the same fds either way: 0-2 inherited, then the
 // preserved fds, the plan fd, the sync fd and the console socket.
 
-import { fs } from '../sys/fs.js';
+import { fs, waitRead } from '../sys/fs.js';
 import type net from 'node:net';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
@@ -92,23 +92,39 @@ function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): Stage
   ignoreBrokenPipe(() => writeAllNonBlocking(planFd, o.plan));
   fs.closeSync(planFd);
 
-  const reader = bun.file(syncFd).stream().getReader();
-  const channel = new InitChannel(
-    (frame) => ignoreBrokenPipe(() => writeAllNonBlocking(syncFd, frame)),
-    () => void reader.cancel().catch(() => {}),
-  );
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        channel.feed(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  const send = (frame: Buffer): void => ignoreBrokenPipe(() => writeAllNonBlocking(syncFd, frame));
+  let channel: InitChannel;
+  const read = waitRead;
+  if (read) {
+    // Frames are read when the handshake waits for one, by a blocking read:
+    // no stream, no event-loop round trip, and no Bun worker thread to
+    // close the fd (a stream's end starts one: ~0.3 ms, and the exit pays
+    // for it). The fd is ours to close.
+    let open = true;
+    channel = new InitChannel(
+      send,
+      () => {
+        if (open) fs.closeSync(syncFd);
+        open = false;
+      },
+      () => (open ? read(syncFd, 65536) : Buffer.alloc(0)),
+    );
+  } else {
+    const reader = bun.file(syncFd).stream().getReader();
+    channel = new InitChannel(send, () => void reader.cancel().catch(() => {}));
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          channel.feed(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+        }
+      } catch {
+        // a reset socket ends the channel like EOF does
       }
-    } catch {
-      // a reset socket ends the channel like EOF does
-    }
-    channel.end();
-  })();
+      channel.end();
+    })();
+  }
   const exited = proc.exited.then((code) => (proc.signalCode ? 128 + signalNumber(proc.signalCode) : code));
   return {
     pid: proc.pid,

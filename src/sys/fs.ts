@@ -74,6 +74,7 @@ export interface SysAddon {
   open(path: string, flags: number, mode: number): number;
   close(fd: number): void;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  waitRead(fd: number, maxBytes: number): Buffer;
   readFile(path: string, latin1: boolean): string;
   write(fd: number, data: string): number;
   writeBytes(fd: number, data: Uint8Array, offset: number, length: number): number;
@@ -202,15 +203,21 @@ export function loadAddon(file: string): SysAddon {
   return mod.exports;
 }
 
-function load(): { fs: SyncFs; native: boolean } {
+function load(): { fs: SyncFs; addon: SysAddon | undefined } {
   try {
-    return { fs: addonFs(loadAddon(addonPath())), native: true };
+    const addon = loadAddon(addonPath());
+    return { fs: addonFs(addon), addon };
   } catch {
-    return { fs: builtin<SyncFs>('node:fs'), native: false };
+    return { fs: builtin<SyncFs>('node:fs'), addon: undefined };
   }
 }
 
 const loaded = load();
 export const fs: SyncFs = loaded.fs;
 // whether the addon serves the calls (`runt doctor` says so)
-export const nativeFs: boolean = loaded.native;
+export const nativeFs: boolean = loaded.addon !== undefined;
+
+// A blocking read of what a (non-blocking) fd has next, once it has
+// something: a Buffer, empty at end of file. Only with the addon (node:fs
+// cannot wait on a socket); undefined otherwise.
+export const waitRead: ((fd: number, maxBytes: number) => Buffer) | undefined = loaded.addon ? (fd, max) => loaded.addon!.waitRead(fd, max) : undefined;

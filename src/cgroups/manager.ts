@@ -8,16 +8,15 @@
 //   NameGroup{GroupName: "", Join: true} when IsCgroup2HybridMode()). No limit
 //   is ever written there. That directory also gives us cgroup.kill.
 
-import { Codes } from '../errors/codes.js';
-import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';
 import type { DeviceFilterLoader } from './devices-v2.js';
 import type { WriteRecord } from './fsio.js';
-import { type CgroupLayout, type CgroupMode, ownPathUnderMount } from './layout.js';
+import type { CgroupLayout, CgroupMode } from './layout.js';
 import type { ResolvedCgroupPath } from './path.js';
 import type { CgroupStats } from './stats.js';
 import { SystemdManager, type SavedSystemd } from './systemd/manager.js';
-import { V1Manager, MANAGED_V1_CONTROLLERS } from './v1.js';
+import { cgroupTarget, copySaved, savedDriver } from './target.js';
+import { V1Manager } from './v1.js';
 import { V2Manager } from './v2.js';
 
 export { mergeResources } from './merge.js';
@@ -111,87 +110,22 @@ export interface CgroupManagerOptions {
   deviceFilterLoader?: DeviceFilterLoader;
 }
 
-function join(...parts: string[]): string {
-  const s = parts.join('/').replace(/\/+/g, '/');
-  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
-}
-
-function dirname(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i <= 0 ? '/' : p.slice(0, i);
-}
-
+// The sync factories load every driver (tests, diagnostics and the rarer
+// commands); create, delete and kill use open.ts, which loads one.
 export function newCgroupManager(
   layout: CgroupLayout,
   resolved: ResolvedCgroupPath,
   id: string,
   opts: CgroupManagerOptions = {},
 ): CgroupManager {
-  const paths: Record<string, string> = {};
-  const mountpoints: Record<string, string> = {};
-  if (layout.v1.length === 0 && !layout.unified) {
-    throw new RuntimeError(Codes.CgroupSetup, 'no cgroup filesystem is mounted (neither cgroup v1 controllers nor cgroup2 in /proc/self/mountinfo)', {
-      hint: 'mount cgroup2 on /sys/fs/cgroup, or the cgroup v1 controllers below it',
-    });
-  }
-
-  if (resolved.kind === 'systemd') {
-    // runc's systemd driver: v2 only here (v1/hybrid is refused at create)
-    const u = layout.unified ?? { mountpoint: '/sys/fs/cgroup' };
-    paths['unified'] = join(u.mountpoint, resolved.path);
-    mountpoints['unified'] = u.mountpoint;
-    return new SystemdManager({ mode: layout.mode, paths, created: [], mountpoints, systemd: { unit: resolved.unit, slice: resolved.slice } }, opts, true);
-  }
-
-  if (layout.mode === 'v2') {
-    const u = layout.unified;
-    if (!u) throw new RuntimeError(Codes.CgroupSetup, 'no cgroup2 mount found');
-    // fs2/defaultpath.go: relative paths go below the *parent* of our own
-    // cgroup (our own one has tasks, so it cannot delegate controllers).
-    paths['unified'] =
-      resolved.kind === 'absolute'
-        ? join(u.mountpoint, resolved.path)
-        : join(u.mountpoint, dirname(ownPathUnderMount(u.ownPath, u.root)), resolved.path);
-    mountpoints['unified'] = u.mountpoint;
-    return new V2Manager({ mode: 'v2', paths, created: [], mountpoints }, opts);
-  }
-
-  for (const h of layout.v1) {
-    if (!h.controllers.some((c) => MANAGED_V1_CONTROLLERS.includes(c))) continue;
-    // fs/paths.go subsysPath: absolute below the mount point, relative below
-    // our own cgroup in that hierarchy.
-    paths[h.key] =
-      resolved.kind === 'absolute'
-        ? join(h.mountpoint, resolved.path)
-        : join(h.mountpoint, ownPathUnderMount(h.ownPath, h.root), resolved.path);
-    mountpoints[h.key] = h.mountpoint;
-  }
-  if (!Object.keys(paths).some((k) => k.split(',').includes('devices'))) {
-    // fs/paths.go initPaths: "The non-presence of the devices subsystem is
-    // considered fatal for security reasons."
-    throw new RuntimeError(Codes.CgroupSetup, `the devices cgroup controller is not mounted; refusing to create container ${id} without device isolation`, {
-      hint: 'mount the cgroup v1 devices controller (e.g. on /sys/fs/cgroup/devices)',
-    });
-  }
-  if (layout.mode === 'hybrid' && layout.unified) {
-    const u = layout.unified;
-    paths['unified'] =
-      resolved.kind === 'absolute'
-        ? join(u.mountpoint, resolved.path)
-        : join(u.mountpoint, ownPathUnderMount(u.ownPath, u.root), resolved.path);
-    mountpoints['unified'] = u.mountpoint;
-  }
-  return new V1Manager({ mode: layout.mode, paths, created: [], mountpoints }, opts);
+  const t = cgroupTarget(layout, resolved, id);
+  if (t.driver === 'systemd') return new SystemdManager(t.saved, opts, true);
+  return t.driver === 'v2' ? new V2Manager(t.saved, opts) : new V1Manager(t.saved, opts);
 }
 
 export function loadCgroupManager(saved: SavedCgroup, opts: CgroupManagerOptions = {}): CgroupManager {
-  const copy: SavedCgroup = {
-    mode: saved.mode,
-    paths: { ...saved.paths },
-    created: [...saved.created],
-    ...(saved.mountpoints ? { mountpoints: { ...saved.mountpoints } } : {}),
-    ...(saved.systemd ? { systemd: { ...saved.systemd } } : {}),
-  };
-  if (copy.systemd) return new SystemdManager(copy, opts);
-  return saved.mode === 'v2' ? new V2Manager(copy, opts) : new V1Manager(copy, opts);
+  const copy = copySaved(saved);
+  const driver = savedDriver(copy);
+  if (driver === 'systemd') return new SystemdManager(copy, opts);
+  return driver === 'v2' ? new V2Manager(copy, opts) : new V1Manager(copy, opts);
 }

@@ -50,13 +50,6 @@ import {
   setNZ,
 } from './stats.js';
 
-// v1 hierarchies runc joins (fs/fs.go subsystems, plus the name=systemd and
-// misc named groups). Other named hierarchies are left alone.
-export const MANAGED_V1_CONTROLLERS = [
-  'cpuset', 'devices', 'memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'hugetlb',
-  'net_cls', 'net_prio', 'perf_event', 'freezer', 'rdma', 'name=systemd', 'misc',
-];
-
 const CLOCK_TICKS = 100n; // USER_HZ; runc hard-codes it too (system.GetClockTicks)
 
 export class V1Manager implements CgroupManager {

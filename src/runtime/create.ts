@@ -5,7 +5,8 @@
 import { fs } from '../sys/fs.js';
 import type net from 'node:net';
 import * as path from '../sys/paths.js';
-import { newCgroupManager, type CgroupManager } from '../cgroups/manager.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { openCgroupManager } from '../cgroups/open.js';
 import { readHostLayout, type CgroupLayout } from '../cgroups/layout.js';
 import { resolveCgroupsPath } from '../cgroups/path.js';
 import { checkCgroupBeforeJoin, destroyAfterFailedCreate } from '../cgroups/ownership.js';
@@ -143,7 +144,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   const { spec, bundle, rootfs } = await loadValidSpec(opts.bundle, { consoleSocket: !!opts.consoleSocket, detached: opts.detach }, log);
   log.phase('plan');
   const layout = readHostLayout();
-  const cg = newCgroupManager(layout, resolveCgroupsPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup), id);
+  const cg = await openCgroupManager(layout, resolveCgroupsPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup), id);
 
   // The plan is computed before any side effect: a config that cannot be
   // compiled leaves nothing behind.

@@ -17,8 +17,8 @@ import { statusOf, wrongStatus } from './status.js';
 // namespace, no poststop hooks) removes empty cgroups and the state.
 async function cgroupManager(st: ContainerState): Promise<CgroupManager | undefined> {
   if (!st.cgroup) return undefined;
-  const { loadCgroupManager } = await import('../cgroups/manager.js');
-  return loadCgroupManager(st.cgroup);
+  const { reopenCgroupManager } = await import('../cgroups/open.js');
+  return reopenCgroupManager(st.cgroup);
 }
 
 // Kill everything of the container and wait for the init to be gone.

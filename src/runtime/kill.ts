@@ -28,8 +28,8 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
     // right after the init of a container without a pid namespace of its own
     // exited, to end the processes it left behind.
     if (status === 'stopped' && !Object.values(st.cgroup.paths).some((p) => fs.existsSync(p))) return;
-    const { loadCgroupManager } = await import('../cgroups/manager.js');
-    loadCgroupManager(st.cgroup).signalAll(signal);
+    const { reopenCgroupManager } = await import('../cgroups/open.js');
+    (await reopenCgroupManager(st.cgroup)).signalAll(signal);
     return;
   }
   if (status !== 'created' && status !== 'running' && status !== 'paused') throw notRunning(id, status);
@@ -43,8 +43,8 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
   // thaws: thaw it as runc does, so that a paused container really dies.
   if (status === 'paused' && signal === SIGKILL && st.cgroup) {
     try {
-      const { loadCgroupManager } = await import('../cgroups/manager.js');
-      loadCgroupManager(st.cgroup).thaw();
+      const { reopenCgroupManager } = await import('../cgroups/open.js');
+      (await reopenCgroupManager(st.cgroup)).thaw();
     } catch {
       // best effort: the signal was sent
     }

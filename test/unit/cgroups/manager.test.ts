@@ -172,3 +172,26 @@ test('cpuset: an empty cpuset leaf inherits cpus/mems from its parent', (t) => {
   ]);
   t.is(path.basename(m.saved.paths['cpuset'] ?? ''), 'c2');
 });
+
+test('open.ts loads one driver and gives what the sync factories give, for new and recorded cgroups', async (t) => {
+  const { openCgroupManager, reopenCgroupManager } = await import('../../../src/cgroups/open.js');
+  const root = tempRoot();
+  t.teardown(() => rmrf(root));
+  const cases = [
+    { layout: fakeV1Layout(root, { ownPath: '/x', hybrid: true }), resolved: { kind: 'relative', path: 'c1' } as const, cls: 'V1Manager' },
+    { layout: fakeV2Layout(root, { ownPath: '/x/y' }), resolved: { kind: 'absolute', path: '/runt/c1' } as const, cls: 'V2Manager' },
+    { layout: fakeV2Layout(root), resolved: { kind: 'systemd', path: '/system.slice/runt-c1.scope', unit: 'runt-c1.scope', slice: 'system.slice' } as const, cls: 'SystemdManager' },
+  ];
+  for (const c of cases) {
+    const sync = newCgroupManager(c.layout, c.resolved, 'c1');
+    const opened = await openCgroupManager(c.layout, c.resolved, 'c1');
+    t.is(opened.constructor.name, c.cls);
+    t.is(sync.constructor.name, c.cls);
+    t.deepEqual(opened.saved, sync.saved);
+    const recorded = { ...sync.saved, created: ['/made/by/create'] };
+    const reopened = await reopenCgroupManager(recorded);
+    t.is(reopened.constructor.name, c.cls);
+    t.deepEqual(reopened.saved, loadCgroupManager(recorded).saved);
+    t.not(reopened.saved, recorded, 'a private copy');
+  }
+});

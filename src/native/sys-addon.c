@@ -220,6 +220,21 @@ static napi_value WaitRead(napi_env env, napi_callback_info info) {
   return st == napi_ok ? out : NULL;
 }
 
+/* pollIn(fd, timeoutMs) -> whether the fd became readable (data, or its
+ * writer gone) within the timeout: a wait that ends at the event instead of
+ * a sleep that overshoots it. */
+static napi_value PollIn(napi_env env, napi_callback_info info) {
+  struct call c;
+  int64_t fd, timeout;
+  if (get_args(env, info, &c, 2) || get_int(&c, 0, &fd) || get_int(&c, 1, &timeout)) return NULL;
+  struct pollfd p = {.fd = (int)fd, .events = POLLIN};
+  int r = poll(&p, 1, (int)timeout);
+  if (r < 0 && errno != EINTR) return throw_errno(env, errno, "poll", NULL, NULL);
+  napi_value v;
+  napi_get_boolean(env, r > 0, &v);
+  return v;
+}
+
 /* Read an open fd to its end (files in /proc and cgroupfs report size 0). */
 static char *read_all(int fd, size_t *len) {
   size_t cap = 4096, n = 0;
@@ -478,6 +493,7 @@ NAPI_MODULE_INIT() {
   set_fn(env, exports, "close", Close);
   set_fn(env, exports, "read", Read);
   set_fn(env, exports, "waitRead", WaitRead);
+  set_fn(env, exports, "pollIn", PollIn);
   set_fn(env, exports, "readFile", ReadFile);
   set_fn(env, exports, "write", Write);
   set_fn(env, exports, "writeBytes", WriteBytes);

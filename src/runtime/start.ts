@@ -1,7 +1,7 @@
 // start: open the exec fifo, which lets the waiting init exec the user
 // process, and run the poststart hooks.
 
-import { fs } from '../sys/fs.js';
+import { fs, pollIn } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError, fromSystemError } from '../errors/runtime-error.js';
 import { sleepMs } from '../linux/proc.js';
@@ -46,6 +46,12 @@ function readFifo(fd: number, st: ContainerState): { gotByte: boolean; rest: str
       // wrote is still in the pipe, so read once more before giving up
       if (lastRead) return { gotByte, rest };
       lastRead = true;
+      continue;
+    }
+    if (n === -1 && pollIn) {
+      // EAGAIN: the init has the fifo open and is busy (hooks, exec): wake
+      // at its next byte or its exec, not after a sleep's overshoot
+      pollIn(fd, 10);
       continue;
     }
     sleepMs(delay);

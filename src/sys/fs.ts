@@ -75,6 +75,7 @@ export interface SysAddon {
   close(fd: number): void;
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   waitRead(fd: number, maxBytes: number): Buffer;
+  pollIn(fd: number, timeoutMs: number): boolean;
   readFile(path: string, latin1: boolean): string;
   write(fd: number, data: string): number;
   writeBytes(fd: number, data: Uint8Array, offset: number, length: number): number;
@@ -221,3 +222,7 @@ export const nativeFs: boolean = loaded.addon !== undefined;
 // something: a Buffer, empty at end of file. Only with the addon (node:fs
 // cannot wait on a socket); undefined otherwise.
 export const waitRead: ((fd: number, maxBytes: number) => Buffer) | undefined = loaded.addon ? (fd, max) => loaded.addon!.waitRead(fd, max) : undefined;
+
+// Wait up to timeoutMs for a fd to become readable (data, or its writer
+// gone); only with the addon, undefined otherwise.
+export const pollIn: ((fd: number, timeoutMs: number) => boolean) | undefined = loaded.addon ? (fd, ms) => loaded.addon!.pollIn(fd, ms) : undefined;

@@ -293,24 +293,35 @@ t('the exec helper is non-dumpable until exec: root of the container cannot reac
   const child = spawn(RUNT, ['--root', env.root, 'exec', '-p', proc, id], { stdio: 'ignore' });
   const done = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   const mnt = fs.readlinkSync(`/proc/${pid}/ns/mnt`);
-  let helper: number | undefined;
-  for (let i = 0; i < 300 && helper === undefined; i++) {
+  // runt-init processes in the container's mount namespace: the exec stage
+  // joins it as host root and forks the helper that becomes root of the
+  // container (blocked on the fifo). Probe only that one, once it is, or
+  // the probe fails for the wrong reason (another uid) and proves nothing.
+  const helpers = (): number[] => {
+    const found: number[] = [];
     for (const e of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(e) || Number(e) === pid) continue;
       try {
-        if (fs.readlinkSync(`/proc/${e}/ns/mnt`) === mnt && fs.readlinkSync(`/proc/${e}/exe`).endsWith('runt-init')) helper = Number(e);
+        if (fs.readlinkSync(`/proc/${e}/ns/mnt`) === mnt && fs.readlinkSync(`/proc/${e}/exe`).endsWith('runt-init')) found.push(Number(e));
       } catch {
         // gone, or not ours to see
       }
     }
+    return found;
+  };
+  let helper: number | undefined;
+  for (let i = 0; i < 500 && helper === undefined; i++) {
+    helper = helpers().find((h) => {
+      try {
+        return /^100000\s/.test(procStatus(h).Uid ?? '');
+      } catch {
+        return false;
+      }
+    });
     if (helper === undefined) await new Promise((r) => setTimeout(r, 10));
   }
-  tt.truthy(helper, 'the exec helper was found inside the container');
-  // it enters the mount namespace before it becomes root of the container:
-  // probe only once it is (blocked on the fifo), or the probe fails for the
-  // wrong reason (another uid) and proves nothing
-  for (let i = 0; i < 300 && !/^100000\s/.test(procStatus(helper!).Uid ?? ''); i++) await new Promise((r) => setTimeout(r, 10));
-  tt.regex(procStatus(helper!).Uid!, /^100000\s/, 'the helper is already root of the container');
+  tt.truthy(helper, 'a runt-init inside the container became its root');
+  tt.regex(procStatus(helper!).Uid!, /^100000\s/, 'the helper is root of the container');
   const probe = spawnSync('nsenter', [`--user=/proc/${pid}/ns/user`, '-S', '0', '-G', '0', '/bin/busybox', 'readlink', `/proc/${helper}/exe`], { encoding: 'utf8' });
   tt.not(probe.status, 0);
   tt.is(probe.stdout, '');

@@ -265,14 +265,14 @@ static char *read_all(int fd, size_t *len) {
   return buf;
 }
 
-/* readFile(path, latin1) -> the whole file as a string (utf8 or latin1). */
+/* readFile(path, as) -> the whole file: as 0 a UTF-8 string, 1 a latin1
+ * string, 2 a Buffer. */
 static napi_value ReadFile(napi_env env, napi_callback_info info) {
   struct call c;
   char path[PATH_MAX];
-  bool latin1 = false;
-  if (get_args(env, info, &c, 1)) return NULL;
+  int64_t as = 0;
+  if (get_args(env, info, &c, 2) || get_int(&c, 1, &as)) return NULL;
   PATH_ARG(&c, 0, path, "open");
-  if (c.argc > 1) napi_get_value_bool(env, c.argv[1], &latin1);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "open", path, NULL);
   size_t len;
@@ -281,7 +281,10 @@ static napi_value ReadFile(napi_env env, napi_callback_info info) {
   close(fd);
   if (!buf) return throw_errno(env, err, "read", path, NULL);
   napi_value s;
-  napi_status st = latin1 ? napi_create_string_latin1(env, buf, len, &s) : napi_create_string_utf8(env, buf, len, &s);
+  void *copy;
+  napi_status st = as == 2   ? napi_create_buffer_copy(env, len, buf, &copy, &s)
+                   : as == 1 ? napi_create_string_latin1(env, buf, len, &s)
+                             : napi_create_string_utf8(env, buf, len, &s);
   free(buf);
   return st == napi_ok ? s : NULL;
 }
@@ -339,7 +342,7 @@ static napi_value WriteBytes(napi_env env, napi_callback_info info) {
   return int_value(env, n);
 }
 
-/* writeFile(path, string, flags, mode) */
+/* writeFile(path, string or Uint8Array, flags, mode) */
 static napi_value WriteFile(napi_env env, napi_callback_info info) {
   struct call c;
   char path[PATH_MAX];
@@ -347,8 +350,24 @@ static napi_value WriteFile(napi_env env, napi_callback_info info) {
   size_t len;
   if (get_args(env, info, &c, 4) || get_int(&c, 2, &flags) || get_int(&c, 3, &mode)) return NULL;
   PATH_ARG(&c, 0, path, "open");
-  char *s = get_string(&c, 1, &len);
-  if (!s) return NULL;
+  char *s;
+  bool is_bytes = false;
+  napi_is_typedarray(env, c.argv[1], &is_bytes);
+  if (is_bytes) {
+    napi_typedarray_type type;
+    void *data;
+    napi_value ab;
+    size_t byte_off;
+    if (napi_get_typedarray_info(env, c.argv[1], &type, &len, &data, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "runt-sys: data must be a string or a Uint8Array");
+      return NULL;
+    }
+    s = malloc(len + 1);
+    if (!s) return throw_errno(env, ENOMEM, "write", path, NULL);
+    memcpy(s, data, len);
+  } else if (!(s = get_string(&c, 1, &len))) {
+    return NULL;
+  }
   int fd = open(path, (int)flags | O_CLOEXEC, (mode_t)mode);
   if (fd < 0) {
     int err = errno;
@@ -404,7 +423,7 @@ static napi_value Symlink(napi_env env, napi_callback_info info) { return path_o
 static napi_value Link(napi_env env, napi_callback_info info) { return path_op(env, info, OP_LINK); }
 static napi_value Exists(napi_env env, napi_callback_info info) { return path_op(env, info, OP_ACCESS); }
 
-/* stat(path, follow) -> st_mode (the file type and permission bits). */
+/* stat(path, follow) -> [st_mode, st_size, mtime in ms (as node:fs mtimeMs)]. */
 static napi_value Stat(napi_env env, napi_callback_info info) {
   struct call c;
   char path[PATH_MAX];
@@ -414,7 +433,13 @@ static napi_value Stat(napi_env env, napi_callback_info info) {
   PATH_ARG(&c, 0, path, follow ? "stat" : "lstat");
   struct stat st;
   if ((follow ? stat(path, &st) : lstat(path, &st)) < 0) return throw_errno(env, errno, follow ? "stat" : "lstat", path, NULL);
-  return int_value(env, st.st_mode);
+  napi_value out, mtime;
+  napi_create_array_with_length(env, 3, &out);
+  napi_set_element(env, out, 0, int_value(env, st.st_mode));
+  napi_set_element(env, out, 1, int_value(env, st.st_size));
+  napi_create_double(env, (double)st.st_mtim.tv_sec * 1e3 + (double)st.st_mtim.tv_nsec / 1e6, &mtime);
+  napi_set_element(env, out, 2, mtime);
+  return out;
 }
 
 /* realpath(path) -> the path with every symlink, "." and ".." resolved. */

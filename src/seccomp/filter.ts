@@ -7,14 +7,13 @@
 // name needs only a cheap hash (node:crypto alone costs ~10 ms to load on
 // Bun, five times the budget of a cached profile).
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Seccomp } from '../spec/types.js';
+import { builtin } from '../sys/builtin.js';
+import { fs } from '../sys/fs.js';
 import { findLibseccomp, openLibseccomp } from '../sys/libseccomp.js';
-import { compileFilter } from './compile.js';
+import * as path from '../sys/paths.js';
 import { compileProfile, type KernelFacts, type SeccompProgram } from './profile.js';
 
 export interface SeccompFilter {
@@ -24,7 +23,14 @@ export interface SeccompFilter {
   skipped: string[]; // unknown syscall names (compiled now; empty on a cache hit)
 }
 
-export function kernelFacts(release = os.release()): KernelFacts {
+// uname -r, without node:os (a cached profile must stay cheap)
+let osRelease: string | undefined;
+function kernelRelease(): string {
+  osRelease ??= fs.readFileSync('/proc/sys/kernel/osrelease', 'latin1').trim();
+  return osRelease;
+}
+
+export function kernelFacts(release = kernelRelease()): KernelFacts {
   const m = /^(\d+)\.(\d+)/.exec(release);
   return { version: m ? [Number(m[1]), Number(m[2])] : [0, 0] };
 }
@@ -33,7 +39,7 @@ const SOCK_FILTER_SIZE = 8; // struct sock_filter
 
 // Everything the program depends on.
 function cacheKey(s: Seccomp, libIdentity: string): Buffer {
-  return Buffer.from(`${JSON.stringify(s)}\0${libIdentity}\0${os.release()} ${process.arch}`, 'utf8');
+  return Buffer.from(`${JSON.stringify(s)}\0${libIdentity}\0${kernelRelease()} ${process.arch}`, 'utf8');
 }
 
 // The file name: Bun's native hash where there is one (a cached profile's
@@ -103,7 +109,9 @@ export async function seccompFilter(s: Seccomp, cacheDir: string | undefined, po
   }
   // libseccomp writes the program to a file descriptor (2.5 has no
   // seccomp_export_bpf_mem): a temporary file, removed below
-  const tmp = path.join(os.tmpdir(), `.runt-seccomp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+  // a miss: compile (koffi and libseccomp are loaded for it anyway)
+  const { compileFilter } = await import('./compile.js');
+  const tmp = path.join(builtin<typeof import('node:os')>('node:os').tmpdir(), `.runt-seccomp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
   const fd = fs.openSync(tmp, 'wx+', 0o600);
   try {
     const libseccomp = await openLibseccomp(lib);

@@ -33,10 +33,12 @@ export interface OpenFlags {
   O_NOFOLLOW: number;
 }
 
-type FlagName = 'r' | 'w' | 'wx' | 'a';
+type FlagName = 'r' | 'w' | 'wx' | 'wx+' | 'a';
 
 export interface FileStat {
   mode: number;
+  size: number;
+  mtimeMs: number;
   isDirectory(): boolean;
   isFile(): boolean;
   isSymbolicLink(): boolean;
@@ -46,7 +48,8 @@ export interface FileStat {
 export interface SyncFs {
   constants: OpenFlags;
   readFileSync(path: string, encoding: 'utf8' | 'latin1'): string;
-  writeFileSync(path: string, data: string, options?: { mode?: number; flag?: FlagName }): void;
+  readFileSync(path: string): Buffer;
+  writeFileSync(path: string, data: string | Uint8Array, options?: { mode?: number; flag?: FlagName }): void;
   openSync(path: string, flags: number | FlagName, mode?: number): number;
   closeSync(fd: number): void;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
@@ -76,12 +79,13 @@ export interface SysAddon {
   read(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   waitRead(fd: number, maxBytes: number): Buffer;
   pollIn(fd: number, timeoutMs: number): boolean;
-  readFile(path: string, latin1: boolean): string;
+  readFile(path: string, as: 0 | 1): string;
+  readFile(path: string, as: 2): Buffer;
   write(fd: number, data: string): number;
   writeBytes(fd: number, data: Uint8Array, offset: number, length: number): number;
-  stat(path: string, follow: boolean): number;
+  stat(path: string, follow: boolean): [number, number, number];
   realpath(path: string): string;
-  writeFile(path: string, data: string, flags: number, mode: number): void;
+  writeFile(path: string, data: string | Uint8Array, flags: number, mode: number): void;
   unlink(path: string): void;
   rmdir(path: string): void;
   mkdir(path: string, mode: number): void;
@@ -104,10 +108,13 @@ export function addonFs(sys: SysAddon): SyncFs {
     if (typeof f === 'number') return f;
     if (f === 'r') return k.O_RDONLY;
     if (f === 'a') return k.O_WRONLY | k.O_CREAT | k.O_APPEND;
+    if (f === 'wx+') return k.O_RDWR | k.O_CREAT | k.O_TRUNC | k.O_EXCL;
     return k.O_WRONLY | k.O_CREAT | k.O_TRUNC | (f === 'wx' ? k.O_EXCL : 0);
   };
-  const fileStat = (mode: number): FileStat => ({
+  const fileStat = ([mode, size, mtimeMs]: [number, number, number]): FileStat => ({
     mode,
+    size,
+    mtimeMs,
     isDirectory: () => (mode & k.S_IFMT) === k.S_IFDIR,
     isFile: () => (mode & k.S_IFMT) === k.S_IFREG,
     isSymbolicLink: () => (mode & k.S_IFMT) === k.S_IFLNK,
@@ -139,7 +146,8 @@ export function addonFs(sys: SysAddon): SyncFs {
   };
   return {
     constants: k,
-    readFileSync: (p, encoding) => sys.readFile(p, encoding === 'latin1'),
+    readFileSync: ((p: string, encoding?: 'utf8' | 'latin1') =>
+      encoding === undefined ? sys.readFile(p, 2) : sys.readFile(p, encoding === 'latin1' ? 1 : 0)) as SyncFs['readFileSync'],
     writeFileSync: (p, data, o) => sys.writeFile(p, data, flagsOf(o?.flag ?? 'w'), o?.mode ?? 0o666),
     openSync: (p, flags, mode = 0o666) => sys.open(p, flagsOf(flags), mode),
     closeSync: (fd) => sys.close(fd),

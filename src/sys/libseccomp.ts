@@ -2,8 +2,8 @@
 // rule set into a BPF program. Functions return a negative errno on failure
 // (seccomp_init(3)); nothing here reads errno.
 
-import fs from 'node:fs';
-import path from 'node:path';
+import { fs } from './fs.js';
+import * as path from './paths.js';
 import { loadKoffi, loadKoffiSync, type Koffi } from './ffi.js';
 
 // Where distributions put the library; the first hit is loaded by path, so

@@ -72,6 +72,19 @@ test('files: write, read, rename, unlink, and their errors', (t) => {
   ]);
 });
 
+test('binary files: bytes in, a Buffer out; wx+ creates a new file for reading and writing', (t) => {
+  const bytes = Uint8Array.from([0, 1, 2, 255, 0xc3, 0x28, 10]);
+  sameAsNodeFs(t, (fs, d) => [
+    outcome(() => fs.writeFileSync(`${d}/bin`, bytes, { mode: 0o600, flag: 'wx' })),
+    [...fs.readFileSync(`${d}/bin`)],
+    Buffer.isBuffer(fs.readFileSync(`${d}/bin`)),
+    outcome(() => fs.closeSync(fs.openSync(`${d}/new`, 'wx+', 0o600))),
+    nodeFs.statSync(`${d}/new`).mode & 0o777,
+    outcome(() => fs.openSync(`${d}/new`, 'wx+', 0o600)),
+    outcome(() => fs.readFileSync(`${d}/none`)),
+  ]);
+});
+
 test('a file of any size, and /proc files that report size 0', (t) => {
   const big = 'x'.repeat(100_000) + 'é';
   sameAsNodeFs(t, (fs, d) => {
@@ -129,7 +142,14 @@ test('stat, lstat and realpath', (t) => {
     fs.writeFileSync(`${d}/real/f`, 'x', { mode: 0o640 });
     fs.symlinkSync('real', `${d}/link`);
     fs.symlinkSync('nowhere', `${d}/dangling`);
-    const kinds = (st: { mode: number; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }) => [st.mode, st.isDirectory(), st.isFile(), st.isSymbolicLink()];
+    const kinds = (st: { mode: number; size: number; mtimeMs: number; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }) => [
+      st.mode,
+      st.isDirectory() ? 'dir' : st.size,
+      st.mtimeMs === nodeFs.statSync(`${d}/real/f`).mtimeMs || st.isDirectory() || st.isSymbolicLink(),
+      st.isDirectory(),
+      st.isFile(),
+      st.isSymbolicLink(),
+    ];
     return [
       kinds(fs.statSync(`${d}/real`)),
       kinds(fs.statSync(`${d}/real/f`)),

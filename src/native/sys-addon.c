@@ -87,6 +87,37 @@ static char *get_string(struct call *c, size_t i, size_t *len) {
   return s;
 }
 
+/* A Uint8Array argument: its bytes and length; -1 after a throw. */
+static int get_bytes(struct call *c, size_t i, char **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t byte_off;
+  void *d;
+  if (napi_get_typedarray_info(c->env, c->argv[i], &type, len, &d, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(c->env, "ERR_INVALID_ARG_TYPE", "runt-sys: expected a Uint8Array");
+    return -1;
+  }
+  *data = d;
+  return 0;
+}
+
+/* The (fd, Uint8Array, offset, length) of read and writeBytes: the fd and
+ * the window into the array, checked; -1 after a throw. */
+static int get_io_args(napi_env env, napi_callback_info info, struct call *c, int64_t *fd, char **window, size_t *size) {
+  int64_t off, len;
+  char *data;
+  size_t count;
+  if (get_args(env, info, c, 4) || get_int(c, 0, fd) || get_bytes(c, 1, &data, &count) || get_int(c, 2, &off) || get_int(c, 3, &len))
+    return -1;
+  if (off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > count) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "runt-sys: offset and length exceed the buffer");
+    return -1;
+  }
+  *window = data + off;
+  *size = (size_t)len;
+  return 0;
+}
+
 static void set_str(napi_env env, napi_value obj, const char *key, const char *val) {
   napi_value v;
   napi_create_string_utf8(env, val, NAPI_AUTO_LENGTH, &v);
@@ -158,30 +189,25 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* read(fd, typedArray, offset, length) -> bytes read */
-static napi_value Read(napi_env env, napi_callback_info info) {
+/* One read(2) or write(2) of a window of a Uint8Array -> the bytes moved. A
+ * write may move part of them, as node:fs writeSync: a non-blocking pipe
+ * takes what fits. */
+static napi_value read_or_write(napi_env env, napi_callback_info info, bool writing) {
   struct call c;
-  int64_t fd, off, len;
-  if (get_args(env, info, &c, 4) || get_int(&c, 0, &fd) || get_int(&c, 2, &off) || get_int(&c, 3, &len)) return NULL;
-  napi_typedarray_type type;
-  size_t count;
-  void *data;
-  napi_value ab;
-  size_t byte_off;
-  if (napi_get_typedarray_info(env, c.argv[1], &type, &count, &data, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "runt-sys: buffer must be a Uint8Array");
-    return NULL;
-  }
-  if (off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > count) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "runt-sys: offset and length exceed the buffer");
-    return NULL;
-  }
+  int64_t fd;
+  char *p;
+  size_t len;
+  if (get_io_args(env, info, &c, &fd, &p, &len)) return NULL;
   ssize_t n;
-  do n = read((int)fd, (char *)data + off, (size_t)len);
+  do n = writing ? write((int)fd, p, len) : read((int)fd, p, len);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return throw_errno(env, errno, "read", NULL, NULL);
+  if (n < 0) return throw_errno(env, errno, writing ? "write" : "read", NULL, NULL);
   return int_value(env, n);
 }
+
+/* read(fd, u8, offset, length), writeBytes(fd, u8, offset, length) */
+static napi_value Read(napi_env env, napi_callback_info info) { return read_or_write(env, info, false); }
+static napi_value WriteBytes(napi_env env, napi_callback_info info) { return read_or_write(env, info, true); }
 
 /* waitRead(fd, maxBytes) -> a Buffer of what one read(2) returned once the
  * fd was readable; empty at end of file. Blocks (poll) on a non-blocking fd:
@@ -316,32 +342,6 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   return int_value(env, (int64_t)len);
 }
 
-/* writeBytes(fd, u8, offset, length) -> bytes written by one write(2), as
- * node:fs writeSync: a non-blocking pipe may take part of them. */
-static napi_value WriteBytes(napi_env env, napi_callback_info info) {
-  struct call c;
-  int64_t fd, off, len;
-  if (get_args(env, info, &c, 4) || get_int(&c, 0, &fd) || get_int(&c, 2, &off) || get_int(&c, 3, &len)) return NULL;
-  napi_typedarray_type type;
-  size_t count;
-  void *data;
-  napi_value ab;
-  size_t byte_off;
-  if (napi_get_typedarray_info(env, c.argv[1], &type, &count, &data, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "runt-sys: buffer must be a Uint8Array");
-    return NULL;
-  }
-  if (off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > count) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "runt-sys: offset and length exceed the buffer");
-    return NULL;
-  }
-  ssize_t n;
-  do n = write((int)fd, (char *)data + off, (size_t)len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return throw_errno(env, errno, "write", NULL, NULL);
-  return int_value(env, n);
-}
-
 /* writeFile(path, string or Uint8Array, flags, mode) */
 static napi_value WriteFile(napi_env env, napi_callback_info info) {
   struct call c;
@@ -354,14 +354,8 @@ static napi_value WriteFile(napi_env env, napi_callback_info info) {
   bool is_bytes = false;
   napi_is_typedarray(env, c.argv[1], &is_bytes);
   if (is_bytes) {
-    napi_typedarray_type type;
-    void *data;
-    napi_value ab;
-    size_t byte_off;
-    if (napi_get_typedarray_info(env, c.argv[1], &type, &len, &data, &ab, &byte_off) != napi_ok || type != napi_uint8_array) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "runt-sys: data must be a string or a Uint8Array");
-      return NULL;
-    }
+    char *data;
+    if (get_bytes(&c, 1, &data, &len)) return NULL;
     s = malloc(len + 1);
     if (!s) return throw_errno(env, ENOMEM, "write", path, NULL);
     memcpy(s, data, len);

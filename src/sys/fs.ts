@@ -121,8 +121,7 @@ export function addonFs(sys: SysAddon): SyncFs {
   });
   const isDirectory = (p: string): boolean => {
     try {
-      sys.close(sys.open(p, k.O_RDONLY | k.O_DIRECTORY, 0));
-      return true;
+      return fileStat(sys.stat(p, true)).isDirectory();
     } catch {
       return false;
     }

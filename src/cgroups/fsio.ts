@@ -5,7 +5,7 @@
 // controller or knob is not there, and that must be an error, not a new
 // regular file.
 
-import { fs } from '../sys/fs.js';
+import { errnoOf, fs } from '../sys/fs.js';
 import { Codes, type ErrorCode } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 
@@ -15,10 +15,8 @@ export interface WriteRecord {
   field?: string;
 }
 
-export function errnoOf(err: unknown): string | undefined {
-  const c = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
+// the cgroup modules take it from here
+export { errnoOf };
 
 export function joinPath(dir: string, file: string): string {
   return dir.endsWith('/') ? dir + file : `${dir}/${file}`;

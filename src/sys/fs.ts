@@ -97,8 +97,10 @@ export interface SysAddon {
   readdir(path: string): (string | number)[];
 }
 
-function codeOf(err: unknown): unknown {
-  return (err as { code?: unknown } | undefined)?.code;
+// The errno name of a failed call ("ENOENT"), of either implementation.
+export function errnoOf(err: unknown): string | undefined {
+  const c = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
 }
 
 // node:fs on top of the addon, for the calls and options SyncFs names.
@@ -132,14 +134,14 @@ export function addonFs(sys: SysAddon): SyncFs {
       sys.mkdir(p, mode);
       return p;
     } catch (err) {
-      if (codeOf(err) === 'EEXIST' && isDirectory(p)) return undefined;
-      if (codeOf(err) !== 'ENOENT' || dirname(p) === p) throw err;
+      if (errnoOf(err) === 'EEXIST' && isDirectory(p)) return undefined;
+      if (errnoOf(err) !== 'ENOENT' || dirname(p) === p) throw err;
     }
     const first = mkdirRecursive(dirname(p), mode);
     try {
       sys.mkdir(p, mode);
     } catch (err) {
-      if (codeOf(err) !== 'EEXIST' || !isDirectory(p)) throw err;
+      if (errnoOf(err) !== 'EEXIST' || !isDirectory(p)) throw err;
     }
     return first ?? p;
   };
@@ -176,7 +178,7 @@ export function addonFs(sys: SysAddon): SyncFs {
       try {
         sys.unlink(p);
       } catch (err) {
-        if (codeOf(err) !== 'ENOENT') throw err;
+        if (errnoOf(err) !== 'ENOENT') throw err;
       }
     },
     readdirSync: ((p: string, o?: { withFileTypes: true }) => {

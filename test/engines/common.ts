@@ -79,7 +79,7 @@ export function runCmd(
   scratch: string,
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string } = {},
+  opts: { input?: string; stdinFd?: number; env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string } = {},
 ): Result {
   const n = outCounter++;
   const outFile = path.join(scratch, `.out-${process.pid}-${n}`);
@@ -91,8 +91,8 @@ export function runCmd(
   try {
     r = spawnSync(cmd, args, {
       encoding: 'utf8',
-      input: opts.input ?? '',
-      stdio: ['pipe', out, err],
+      ...(opts.stdinFd === undefined ? { input: opts.input ?? '' } : {}),
+      stdio: [opts.stdinFd ?? 'pipe', out, err],
       env: opts.env ?? process.env,
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
       timeout: opts.timeout ?? 60_000,
@@ -116,9 +116,25 @@ export function runCmd(
 
 // The same under a pseudo-terminal (util-linux script(1)): for the clients'
 // -t/--tty modes, which refuse to run without a terminal of their own.
+//
+// script's stdin is a FIFO that is also open for writing, so it never sees
+// EOF: at EOF script types its terminal's EOF character into the session,
+// and a client that has made that terminal raw forwards it to the container,
+// whose terminal echoes it ("^@") into the output under test.
 export function runInPty(scratch: string, cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
   const line = [cmd, ...args].map(shQuote).join(' ');
-  const r = runCmd(scratch, 'script', ['-q', '-e', '-c', line, '/dev/null'], opts);
+  const fifo = path.join(scratch, `.stdin-${process.pid}-${outCounter++}`);
+  const mk = spawnSync('mkfifo', ['-m', '600', fifo]);
+  if (mk.status !== 0) throw new Error(`mkfifo ${fifo}: ${mk.stderr}`);
+  // O_RDWR: a FIFO opened so never blocks and always has a writer
+  const stdinFd = fs.openSync(fifo, fs.constants.O_RDWR);
+  let r: Result;
+  try {
+    r = runCmd(scratch, 'script', ['-q', '-e', '-c', line, '/dev/null'], { ...opts, stdinFd });
+  } finally {
+    fs.closeSync(stdinFd);
+    fs.rmSync(fifo, { force: true });
+  }
   // the terminals' line disciplines (the container's and script's) turn \n
   // into \r\n, twice
   r.stdout = r.stdout.replace(/\r+\n/g, '\n');

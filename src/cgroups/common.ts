@@ -28,14 +28,7 @@ export function runningInUserNamespace(): boolean {
 // destroy never removes a parent that existed before (a shared slice, the
 // runtime's own cgroup, a parent another container also uses).
 export function mkdirTracked(dir: string): string[] {
-  const missing: string[] = [];
-  let cur = dir;
-  while (!fs.existsSync(cur)) {
-    missing.unshift(cur);
-    const parent = dirname(cur);
-    if (parent === cur) break;
-    cur = parent;
-  }
+  const missing = missingDirs(dir);
   const made: string[] = [];
   try {
     for (const d of missing) {
@@ -52,6 +45,20 @@ export function mkdirTracked(dir: string): string[] {
     throw fromSystemError(Codes.CgroupSetup, `cannot create cgroup ${dir}`, err, { path: dir });
   }
   return made;
+}
+
+// dir and those of its ancestors that do not exist yet, top-down: what
+// mkdirTracked(dir) would make now.
+export function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  let cur = dir;
+  while (!fs.existsSync(cur)) {
+    missing.unshift(cur);
+    const parent = dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  return missing;
 }
 
 // cgroup.procs of dir and every sub-cgroup below it (cgroups.GetAllPids walks

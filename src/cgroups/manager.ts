@@ -53,6 +53,11 @@ export interface CgroupManager {
   // mkdir -p every hierarchy directory, recording what was made; on error
   // remove what it made and throw a RuntimeError naming the path.
   create(): void;
+  // The directories create() would make now (those missing), so that create
+  // can record them as its own before making them: a runtime killed while
+  // making them then leaves them claimed for delete, not orphaned. Managers
+  // whose directories are made by someone else (systemd) return undefined.
+  plannedDirs(): string[] | undefined;
   // Every cgroup.procs file the container's init must join (the native stage
   // writes "0" into each to attach itself).
   procsFiles(): string[];

@@ -25,7 +25,8 @@ export function killsAllOnDestroy(spec: Spec | undefined): boolean {
 // Called by create before anything is made (a cgroup that does not exist
 // yet is neither): warnings for a cgroup that already has processes; an
 // error for a frozen one (the init would hang in it, and `create` with it).
-export function checkCgroupBeforeJoin(cg: CgroupManager): string[] {
+// pids: cg.pids(), when the caller has them already.
+export function checkCgroupBeforeJoin(cg: CgroupManager, pids: number[] = cg.pids()): string[] {
   if (cg.frozen()) {
     const paths = cg.saved.paths;
     const freezer = Object.entries(paths).find(([k]) => k.split(',').includes('freezer'))?.[1] ?? paths['unified'];
@@ -34,7 +35,7 @@ export function checkCgroupBeforeJoin(cg: CgroupManager): string[] {
       hint: 'thaw the cgroup (or `runt resume` the container that froze it) or choose another cgroupsPath',
     });
   }
-  const n = cg.pids().length;
+  const n = pids.length;
   if (n === 0) return [];
   return [
     `container's cgroup is not empty: ${n} process(es) found; they share its limits, pause and \`kill --all\` (runc 1.2 refuses such a cgroup; give each container its own cgroupsPath)`,

@@ -11,6 +11,7 @@ import type { Resources } from '../spec/types.js';
 import {
   SIGKILL,
   killPids,
+  missingDirs,
   mkdirTracked,
   readPidsRecursive,
   removeContainerCgroups,
@@ -73,6 +74,10 @@ export class V1Manager implements CgroupManager {
 
   private allDirs(): string[] {
     return [...new Set(Object.values(this.saved.paths))];
+  }
+
+  plannedDirs(): string[] {
+    return [...new Set(Object.values(this.saved.paths).flatMap(missingDirs))];
   }
 
   create(): void {

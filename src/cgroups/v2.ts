@@ -6,7 +6,7 @@ import { fs } from '../sys/fs.js';
 import { Codes } from '../errors/codes.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Resources } from '../spec/types.js';
-import { SIGKILL, killPids, mkdirTracked, readPidsRecursive, removeContainerCgroups, removeDirs, runningInUserNamespace, waitUntil } from './common.js';
+import { SIGKILL, killPids, missingDirs, mkdirTracked, readPidsRecursive, removeContainerCgroups, removeDirs, runningInUserNamespace, waitUntil } from './common.js';
 import { effectiveDeviceRules } from './devices.js';
 import { applyDevicesV2 } from './devices-v2.js';
 import { CgroupFiles, joinPath, parseU64 } from './fsio.js';
@@ -67,6 +67,10 @@ export class V2Manager implements CgroupManager {
       if (parent === cur || !fs.existsSync(joinPath(parent, 'cgroup.procs'))) return cur;
       cur = parent;
     }
+  }
+
+  plannedDirs(): string[] | undefined {
+    return missingDirs(this.dir);
   }
 
   create(): void {

@@ -118,6 +118,12 @@ export class SystemdManager extends V2Manager {
   // before the init exists (a bind of the container's cgroup onto
   // /sys/fs/cgroup when it has no cgroup namespace), and systemd adopts an
   // existing directory when it starts the unit (cg_create ignores EEXIST).
+  // systemd makes the scope's directory (create() only pre-makes it, and
+  // tracks that itself)
+  override plannedDirs(): undefined {
+    return undefined;
+  }
+
   override create(): void {
     bus();
     if (this.saved.mode !== 'v2') {

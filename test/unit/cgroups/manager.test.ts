@@ -93,6 +93,27 @@ test('create records only what it made; destroy keeps pre-existing parents', (t)
   t.notThrows(() => m.destroy(), 'idempotent from the original too');
 });
 
+test('plannedDirs names exactly what create then makes; a destroy after a create killed before any mkdir is fine', (t) => {
+  const root = tempRoot();
+  t.teardown(() => rmrf(root));
+  for (const [layout, kind] of [[fakeV1Layout(root, { hybrid: true }), 'v1'], [fakeV2Layout(`${root}/v2`), 'v2']] as const) {
+    // a parent that exists before: never planned, never ours
+    const shared = kind === 'v1' ? `${root}/memory/shared` : `${root}/v2/cgroup/shared`;
+    fs.mkdirSync(shared);
+    const m = newCgroupManager(layout, { kind: 'absolute', path: '/shared/c1' }, 'c1');
+    const planned = m.plannedDirs();
+    t.truthy(planned, kind);
+    t.true(planned!.includes(`${shared}/c1`), kind);
+    t.false(planned!.includes(shared), kind);
+    t.false(planned!.some((d) => fs.existsSync(d)), `${kind}: only missing directories`);
+    // what a create killed right after recording its plan leaves: the plan
+    const recorded = loadCgroupManager(JSON.parse(JSON.stringify({ ...m.saved, created: planned })));
+    t.notThrows(() => recorded.destroy(), `${kind}: nothing made yet`);
+    m.create();
+    t.deepEqual(m.saved.created, planned, kind);
+  }
+});
+
 test('destroy removes sub-cgroups the container made inside its own', (t) => {
   const root = tempRoot();
   t.teardown(() => rmrf(root));

@@ -273,10 +273,8 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
         const pid = Number(frame.payload.toString('latin1'));
         faultPoint('before-pid');
         state.pid = pid;
+        // read while the init waits for "G": the pid is surely ours
         state.pidStartTime = processStartTime(pid);
-        // recorded at once, so that delete --force finds the init even if we die now
-        store.write(state);
-        faultPoint('after-pid');
         log.debug('container init started', { pid });
         // systemd driver: systemd moves the init into its scope (runc Apply(pid))
         if (cg.attach) for (const w of cg.attach(pid)) log.warn(w);
@@ -290,6 +288,12 @@ async function handshake(store: StateStore, state: ContainerState, spec: Spec, p
         initStarted(spec, state.id, pid);
         const creating = JSON.stringify(ociState(state, 'creating', pid));
         channel.send('G', creating);
+        // Recorded while the init sets itself up, off its critical path, so
+        // that delete --force finds the init if we die from here on. Dying
+        // just before this leaves what "before-pid" leaves: an init that
+        // delete --force still finds through the cgroup.
+        store.write(state);
+        faultPoint('after-pid');
         log.phase('init-setup');
         break;
       }

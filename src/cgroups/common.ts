@@ -27,17 +27,26 @@ export function runningInUserNamespace(): boolean {
 // mkdir -p that returns the directories it actually made, top-down, so that
 // destroy never removes a parent that existed before (a shared slice, the
 // runtime's own cgroup, a parent another container also uses).
-export function mkdirTracked(dir: string): string[] {
-  const missing = missingDirs(dir);
+// planned: missingDirs(dir) as computed a moment ago (plannedDirs), saving
+// the walk; a parent that vanished since makes it walk afresh.
+export function mkdirTracked(dir: string, planned?: string[]): string[] {
+  let missing = planned ?? missingDirs(dir);
   const made: string[] = [];
   try {
-    for (const d of missing) {
+    for (let i = 0; i < missing.length; i++) {
+      const d = missing[i]!;
       try {
         fs.mkdirSync(d, { mode: 0o755 });
         made.push(d);
       } catch (err) {
+        const e = errnoOf(err);
+        if (e === 'ENOENT' && planned && missing === planned) {
+          missing = missingDirs(dir);
+          i = -1;
+          continue;
+        }
         // Somebody else created it meanwhile: not ours to remove.
-        if (errnoOf(err) !== 'EEXIST') throw err;
+        if (e !== 'EEXIST') throw err;
       }
     }
   } catch (err) {

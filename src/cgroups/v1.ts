@@ -76,15 +76,23 @@ export class V1Manager implements CgroupManager {
     return [...new Set(Object.values(this.saved.paths))];
   }
 
+  // each hierarchy directory's missingDirs, from plannedDirs() for create()
+  private planned: Map<string, string[]> | undefined;
+
   plannedDirs(): string[] {
-    return [...new Set(Object.values(this.saved.paths).flatMap(missingDirs))];
+    this.planned = new Map(this.allDirs().map((d) => [d, missingDirs(d)]));
+    return [...new Set([...this.planned.values()].flat())];
   }
 
   create(): void {
     const made: string[] = [];
+    const planned = this.planned;
+    this.planned = undefined;
     try {
       for (const [key, dir] of Object.entries(this.saved.paths)) {
-        const now = mkdirTracked(dir);
+        // a directory shared by two keys is made for the first one only
+        const now = mkdirTracked(dir, planned?.get(dir));
+        planned?.delete(dir);
         made.push(...now);
         if (key.split(',').includes('cpuset')) this.cpusetInherit(key, dir, now);
       }

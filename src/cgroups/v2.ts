@@ -69,8 +69,12 @@ export class V2Manager implements CgroupManager {
     }
   }
 
+  // missingDirs(dir) from plannedDirs(), for create()
+  private planned: string[] | undefined;
+
   plannedDirs(): string[] | undefined {
-    return missingDirs(this.dir);
+    this.planned = missingDirs(this.dir);
+    return this.planned;
   }
 
   create(): void {
@@ -79,7 +83,8 @@ export class V2Manager implements CgroupManager {
     if (dir !== mount && !dir.startsWith(mount + '/')) {
       throw new RuntimeError(Codes.CgroupSetup, `invalid cgroup path ${dir}: not below ${mount}`, { path: dir });
     }
-    const made = mkdirTracked(dir);
+    const made = mkdirTracked(dir, this.planned);
+    this.planned = undefined;
     try {
       // Enable every controller the root offers in each ancestor's
       // subtree_control, all at once, or one by one if that fails (some

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import test from 'ava';
+import { missingDirs, mkdirTracked } from '../../../src/cgroups/common.js';
 import { detectLayout } from '../../../src/cgroups/layout.js';
 import { loadCgroupManager, newCgroupManager } from '../../../src/cgroups/manager.js';
 import { Codes } from '../../../src/errors/codes.js';
@@ -112,6 +113,20 @@ test('plannedDirs names exactly what create then makes; a destroy after a create
     m.create();
     t.deepEqual(m.saved.created, planned, kind);
   }
+});
+
+test('mkdirTracked with a stale plan: a parent removed since the plan is made again, and is ours', (t) => {
+  const root = tempRoot();
+  t.teardown(() => rmrf(root));
+  fs.mkdirSync(`${root}/x`);
+  const planned = missingDirs(`${root}/x/y/z`);
+  t.deepEqual(planned, [`${root}/x/y`, `${root}/x/y/z`]);
+  fs.rmdirSync(`${root}/x`);
+  t.deepEqual(mkdirTracked(`${root}/x/y/z`, planned), [`${root}/x`, `${root}/x/y`, `${root}/x/y/z`]);
+  // and a planned directory somebody else made meanwhile is not ours
+  const again = missingDirs(`${root}/x/y/w`);
+  fs.mkdirSync(`${root}/x/y/w`);
+  t.deepEqual(mkdirTracked(`${root}/x/y/w`, again), []);
 });
 
 test('destroy removes sub-cgroups the container made inside its own', (t) => {

@@ -59,9 +59,12 @@ function readFifo(fd: number, st: ContainerState): { gotByte: boolean; rest: str
   }
 }
 
-export async function startContainer(store: StateStore, id: string, log: Logger): Promise<ContainerState> {
-  const st = store.read(id);
-  const status = statusOf(store, st);
+// created: the state `run` has just recorded, which it passes instead of
+// having it read back and checked (the exec fifo still decides: a container
+// deleted meanwhile has none).
+export async function startContainer(store: StateStore, id: string, log: Logger, created?: ContainerState): Promise<ContainerState> {
+  const st = created ?? store.read(id);
+  const status = created ? 'created' : statusOf(store, st);
   if (status !== 'created') {
     throw wrongStatus(id, 'start', status, status === 'stopped' ? `delete it with \`runt delete ${id}\` and create it again` : undefined);
   }

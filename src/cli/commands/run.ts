@@ -37,7 +37,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   };
   if (!detach) for (const s of FORWARDED) process.on(s, forward);
   try {
-    await startContainer(ctx.store, id, ctx.log);
+    await startContainer(ctx.store, id, ctx.log, created.state);
   } catch (err) {
     const failedIn = ctx.log.phaseName;
     await deleteContainer(ctx.store, id, true, ctx.log).catch(() => {});

@@ -113,17 +113,17 @@ export class SystemdManager extends V2Manager {
     return this.sd.unit;
   }
 
+  // No plan: systemd owns the scope's directory (create() only pre-makes
+  // it, and keeps that record itself, in premade).
+  override plannedDirs(): undefined {
+    return undefined;
+  }
+
   // Checks only: the scope is made by attach(), once the init exists.
   // The scope's directory is made now, empty: the native stage opens it
   // before the init exists (a bind of the container's cgroup onto
   // /sys/fs/cgroup when it has no cgroup namespace), and systemd adopts an
   // existing directory when it starts the unit (cg_create ignores EEXIST).
-  // systemd makes the scope's directory (create() only pre-makes it, and
-  // tracks that itself)
-  override plannedDirs(): undefined {
-    return undefined;
-  }
-
   override create(): void {
     bus();
     if (this.saved.mode !== 'v2') {

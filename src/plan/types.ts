@@ -73,6 +73,11 @@ export interface Plan {
   newUserNamespace: boolean;
   uidMap: string | undefined; // /proc/<pid>/uid_map text
   gidMap: string | undefined;
+  // The native stage may make the new network namespace ahead of the clone,
+  // while the runtime sets up the cgroups (runt-init.c, prenet_start): a new
+  // one, and neither a user namespace, a namespace joined by path nor a
+  // network device to move, which all need the clone to make it.
+  netnsAhead?: boolean;
 }
 
 // clone(2) flags, for namespaces.

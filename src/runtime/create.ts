@@ -219,6 +219,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     if (planned) state.cgroup = { ...cg.saved, created: [...cg.saved.created, ...planned] };
     store.write(state);
     faultPoint('after-state');
+    // The native stage starts before the cgroups are made and waits for its
+    // plan; meanwhile it makes the network namespace (plan.netnsAhead), the
+    // dearest part of the init's clone.
+    log.phase('spawn');
+    if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
+    log.debug('spawn native stage', { binary: init, ops: plan.ops.length });
+    stage0 = await spawnStage({ init, preserveFds: preserved, netnsAhead: plan.netnsAhead, consoleSocket: consoleSock });
+    channel = stage0.channel;
     log.phase('cgroup');
     cg.create();
     const recorded = state.cgroup?.created ?? [];
@@ -228,12 +236,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     if (!planned || !sameList(recorded, cg.saved.created)) store.write(state);
     faultPoint('after-cgroup');
     for (const w of cg.apply(spec.linux?.resources, { linuxDevicePaths: (spec.linux?.devices ?? []).map((d) => d.path) })) log.warn(w);
-    log.phase('spawn');
-    if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
-
-    log.debug('spawn native stage', { binary: init, ops: plan.ops.length });
-    stage0 = await spawnStage({ init, preserveFds: preserved, plan: encoded, consoleSocket: consoleSock });
-    channel = stage0.channel;
+    stage0.sendPlan(encoded);
     faultPoint('after-spawn');
     // the native stage's phases, timed by the frames it sends: P (cloned),
     // H (hooks wanted), R (ready)

@@ -21,12 +21,18 @@ export interface StageProcess {
   readonly exited: Promise<number>;
   running(): boolean;
   kill(signal: NodeJS.Signals): void;
+  // Write the plan to the plan fd and close it (once; spawnStage has done
+  // so already when given the plan). The stage waits for it.
+  sendPlan(plan: Buffer): void;
 }
 
 export interface StageSpawnOptions {
   init: string;
   preserveFds: number; // fds 3..3+n-1 of ours, passed on at the same numbers
-  plan: Buffer; // written to the plan fd, which is then closed
+  // written to the plan fd, which is then closed; or later, by sendPlan
+  plan?: Buffer;
+  // make the network namespace while waiting for the plan (Plan.netnsAhead)
+  netnsAhead?: boolean;
   consoleSocket?: net.Socket; // passed after the sync fd
 }
 
@@ -52,9 +58,11 @@ function stageStdio(preserveFds: number): (string | number)[] {
 export async function spawnStage(o: StageSpawnOptions): Promise<StageProcess> {
   const planFd = planFdOf(o.preserveFds);
   const args = [String(planFd), String(planFd + 1)];
+  if (o.netnsAhead) args.push('netns');
   const bun = (globalThis as { Bun?: BunLike }).Bun;
-  if (bun && !o.consoleSocket) return spawnWithBun(bun, o, args);
-  return spawnWithNode(o, args);
+  const stage = bun && !o.consoleSocket ? spawnWithBun(bun, o, args) : await spawnWithNode(o, args);
+  if (o.plan) stage.sendPlan(o.plan);
+  return stage;
 }
 
 // ---- Bun -------------------------------------------------------------------
@@ -89,8 +97,16 @@ function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): Stage
   // first, so a full socket buffer only means waiting for it briefly. A
   // stage that died at once (EPIPE) is reported by the handshake, which
   // sees the socket close without a frame, as with Node's streams.
-  ignoreBrokenPipe(() => writeAllNonBlocking(planFd, o.plan));
-  fs.closeSync(planFd);
+  let planOpen = true;
+  const sendPlan = (plan: Buffer): void => {
+    if (!planOpen) return;
+    planOpen = false;
+    try {
+      ignoreBrokenPipe(() => writeAllNonBlocking(planFd, plan));
+    } finally {
+      fs.closeSync(planFd);
+    }
+  };
 
   const send = (frame: Buffer): void => ignoreBrokenPipe(() => writeAllNonBlocking(syncFd, frame));
   let channel: InitChannel;
@@ -131,7 +147,11 @@ function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): Stage
     channel,
     exited,
     running: () => proc.exitCode === null && proc.signalCode === null,
-    kill: (signal) => proc.kill(signal),
+    kill: (signal) => {
+      sendPlan(Buffer.alloc(0)); // our end of the plan pipe goes with it
+      proc.kill(signal);
+    },
+    sendPlan,
   };
 }
 
@@ -200,7 +220,12 @@ async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<Stag
     throw new RuntimeError(Codes.InitSpawn, `start the native stage ${o.init}: it could not be run`, { path: o.init, hint: SPAWN_HINT });
   }
   planStream.on('error', () => {});
-  planStream.end(o.plan);
+  let planOpen = true;
+  const sendPlan = (plan: Buffer): void => {
+    if (!planOpen) return;
+    planOpen = false;
+    planStream.end(plan);
+  };
   const channel = new InitChannel(
     (frame) => sock.write(frame),
     () => sock.destroy(),
@@ -217,6 +242,10 @@ async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<Stag
     channel,
     exited,
     running: () => child.exitCode === null && child.signalCode === null,
-    kill: (signal) => child.kill(signal),
+    kill: (signal) => {
+      sendPlan(Buffer.alloc(0));
+      child.kill(signal);
+    },
+    sendPlan,
   };
 }

@@ -495,5 +495,6 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     newUserNamespace: newUserNs,
     uidMap: newUserNs ? formatIdMap(linux.uidMappings ?? []) : undefined,
     gidMap: newUserNs ? formatIdMap(linux.gidMappings ?? []) : undefined,
+    netnsAhead: (cloneFlags & CLONE.NEWNET) !== 0 && (cloneFlags & CLONE.NEWUSER) === 0 && !stage0.ops.some((o) => o.name === 'JOIN_NS' || o.name === 'NET_DEVICE'),
   };
 }

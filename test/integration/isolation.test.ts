@@ -22,6 +22,39 @@ t('every namespace type is new (inodes differ from the host)', (tt) => {
   }
 });
 
+// The native stage makes a new network namespace ahead of the clone
+// (runt-init.c, prenet_start); the init must end up in it before anything
+// looks: its own, one per container, what its sysfs shows and where its
+// sysctls land.
+t('a new network namespace made ahead is the init\'s own from the start', (tt) => {
+  const env = setup(tt);
+  const a = createSleeping(env);
+  const b = createSleeping(env);
+  tt.not(nsInode(a.pid, 'net'), nsInode('self', 'net'));
+  tt.not(nsInode(a.pid, 'net'), nsInode(b.pid, 'net'));
+  // no other process holds it: the helper that made it is gone
+  const holders = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && p !== String(a.pid)).filter((p) => {
+    try {
+      return fs.readlinkSync(`/proc/${p}/ns/net`) === nsInode(a.pid, 'net');
+    } catch {
+      return false;
+    }
+  });
+  tt.deepEqual(holders, []);
+  const keepalive = '/proc/sys/net/ipv4/tcp_keepalive_time';
+  const hostKeepalive = fs.readFileSync(keepalive, 'utf8').trim();
+  const r = runContainer(env, (s) => {
+    s.linux!.sysctl = { 'net.ipv4.tcp_keepalive_time': '4321' };
+    sh(`ls /sys/class/net; cat ${keepalive}; readlink /proc/1/ns/net`)(s);
+  });
+  tt.is(r.status, 0, r.stderr);
+  const [devices, inside, ns] = r.stdout.split('\n');
+  tt.is(devices, 'lo');
+  tt.is(inside, '4321');
+  tt.not(ns, nsInode('self', 'net'));
+  tt.is(fs.readFileSync(keepalive, 'utf8').trim(), hostKeepalive, "the host's own value is untouched");
+});
+
 t('joining a namespace by path uses that namespace', (tt) => {
   const env = setup(tt);
   const first = createSleeping(env);

@@ -23,7 +23,7 @@ t('--trace run: every phase on stderr, in order, the output untouched', (tt) => 
   const lines = parse(r.stderr);
   tt.true(lines.every((l) => l.level === 'trace'));
   const phases = lines.map((l) => l.phase);
-  const want = ['startup', 'parse', 'import', 'run', 'load', 'validate', 'plan', 'state', 'cgroup', 'spawn', 'stage0', 'runtime-setup', 'init-setup', 'record', 'exec-wait', 'hooks', 'container', 'kill', 'cgroup', 'hooks', 'state', 'total'];
+  const want = ['startup', 'parse', 'import', 'run', 'load', 'validate', 'plan', 'state', 'spawn', 'cgroup', 'stage0', 'runtime-setup', 'init-setup', 'record', 'exec-wait', 'hooks', 'container', 'kill', 'cgroup', 'hooks', 'state', 'total'];
   tt.deepEqual(phases, want);
   const total = lines.at(-1)!;
   tt.is(total.command, 'run');

@@ -114,6 +114,8 @@ export function fieldOfOp(spec: Spec, op: PlanOp, syscall: string, bundle: strin
       return '/process/execCPUAffinity';
     case 'NET_DEVICE':
       return '/linux/netDevices';
+    case 'LOOPBACK_UP':
+      return index(spec.linux?.namespaces, (n) => n.type === 'network', '/linux/namespaces');
     default:
       return undefined;
   }

@@ -82,6 +82,36 @@ static int nl_call(int fd, struct nlreq *r)
   }
 }
 
+/* Set link idx up, in the namespace the socket was made in; 0 or an errno. */
+static int nl_link_up(int fd, unsigned idx)
+{
+  struct nlreq r;
+  memset(&r, 0, sizeof r);
+  r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  r.h.nlmsg_type = RTM_NEWLINK;
+  struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = (int) idx;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;
+  return nl_call(fd, &r);
+}
+
+/* lo is index 1 in every network namespace (LOOPBACK_IFINDEX). A new
+ * namespace starts with it down; runc (the "loopback" network its specconv
+ * adds) and crun set it up. loopback_is_up: the helper that made the
+ * namespace ahead did it already (runt-init.c, prenet_start). */
+static int loopback_is_up;
+
+static void loopback_up(void)
+{
+  int fd = nl_socket();
+  int err = nl_link_up(fd, 1);
+  close(fd);
+  if (err)
+    fail("netlink", err, "lo", "set the loopback device up");
+}
+
 static void copy_attr(unsigned char *dst, int *len, const struct rtattr *a)
 {
   size_t n = RTA_PAYLOAD(a);
@@ -237,16 +267,7 @@ static void move_net_devices(pid_t child)
       fail("if_nametoindex", errno, d->name, "find %s in the container's network namespace", d->name);
     for (int k = 0; k < d->naddrs; k++)
       add_address(fd, d, idx, &d->addrs[k]);
-    struct nlreq r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r.h.nlmsg_type = RTM_NEWLINK;
-    struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = (int) idx;
-    ifi->ifi_flags = IFF_UP;
-    ifi->ifi_change = IFF_UP;
-    int err = nl_call(fd, &r);
+    int err = nl_link_up(fd, idx);
     if (err)
       fail("netlink", err, d->name, "set %s up in the container", d->name);
   }

@@ -63,7 +63,8 @@ enum plan_op {
   OP_IOPRIO = 54,          /* i ioprio value (class << 13 | level) */
   OP_PERSONALITY = 55,     /* i persona */
   OP_MEMPOLICY = 56,       /* i mode | flags, b nodemask (whole longs) */
-  OP_CPU_AFFINITY = 57     /* b cpu mask (whole longs) (stage 0 or init) */
+  OP_CPU_AFFINITY = 57,    /* b cpu mask (whole longs) (stage 0 or init) */
+  OP_LOOPBACK_UP = 58      /* (init, in its new network namespace) */
 };
 
 /* Frames on the sync socket, both ways: u32 payload length, u8 type, payload. */

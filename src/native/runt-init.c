@@ -1285,6 +1285,7 @@ static const char *step_name(int code)
   case OP_PERSONALITY: return "personality";
   case OP_MEMPOLICY: return "memory-policy";
   case OP_CPU_AFFINITY: return "cpu-affinity";
+  case OP_LOOPBACK_UP: return "loopback";
   }
   return "unknown";
 }
@@ -1348,17 +1349,29 @@ static void prenet_start(void)
 {
   pid_t pid = (pid_t) syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
   if (pid == 0) {
+    /* no fail() here: its error frame would go out on the shared sync fd */
     if (unshare(CLONE_NEWNET) < 0)
       _exit(255);
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    _exit(fd >= 0 && fd < 255 ? fd : 255);
+    if (fd < 0 || fd > 126)
+      _exit(255);
+    int lo = 0;
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (nl >= 0) {
+      lo = nl_link_up(nl, 1) == 0;
+      close(nl);
+    }
+    /* the fd's number, +128 when lo is up already */
+    _exit(fd | (lo ? 128 : 0));
   }
   prenet_pid = pid; /* -1: no helper, the clone makes the namespace */
 }
 
-/* The helper's namespace fd (waiting for it if need be), or -1. */
-static int prenet_take(void)
+/* The helper's namespace fd (waiting for it if need be), or -1; *lo_up
+ * says whether it set lo up in there. */
+static int prenet_take(int *lo_up)
 {
+  *lo_up = 0;
   if (prenet_pid <= 0)
     return -1;
   int st;
@@ -1368,7 +1381,8 @@ static int prenet_take(void)
   prenet_pid = -1;
   if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) == 255)
     return -1;
-  return WEXITSTATUS(st);
+  *lo_up = (WEXITSTATUS(st) & 128) != 0;
+  return WEXITSTATUS(st) & 127;
 }
 
 int main(int argc, char **argv)
@@ -1491,10 +1505,12 @@ int main(int argc, char **argv)
       int flags = (int) I(o, 0);
       int stay = (int) I(o, 1);
       child_first_op = i + 1;
-      int netns = prenet_take();
+      int lo_up;
+      int netns = prenet_take(&lo_up);
       if (netns >= 0 && (flags & CLONE_NEWNET) && !(flags & CLONE_NEWUSER) && !joined && n_netdevs == 0) {
         flags &= ~CLONE_NEWNET;
         child_netns_fd = netns;
+        loopback_is_up = lo_up; /* the child's copy skips its LOOPBACK_UP */
       } else if (netns >= 0) {
         close(netns);
       }
@@ -1662,6 +1678,10 @@ static int run_child(void *arg)
       break;
     case OP_SYSCTL:
       do_sysctl(S(o, 0), S(o, 1));
+      break;
+    case OP_LOOPBACK_UP:
+      if (!loopback_is_up)
+        loopback_up();
       break;
     case OP_HOSTNAME:
       if (sethostname(S(o, 0), strlen(S(o, 0))) < 0)

@@ -53,6 +53,7 @@ export const OP = {
   PERSONALITY: 55,
   MEMPOLICY: 56,
   CPU_AFFINITY: 57,
+  LOOPBACK_UP: 58,
 } as const;
 
 export type OpName = keyof typeof OP;

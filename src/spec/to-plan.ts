@@ -414,6 +414,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   // switch to the namespace's root
   if (userNs) child.add('BECOME_ROOT', [], 'become root in the user namespace');
   if (unshareAfter) child.add('UNSHARE', [i(unshareAfter)], 'create the cgroup namespace');
+  // a new network namespace starts with lo down; runc (the "loopback"
+  // network specconv adds) and crun bring it up, so 127.0.0.1 works inside
+  if (cloneFlags & CLONE.NEWNET) child.add('LOOPBACK_UP', [], 'set the loopback device up');
   if (!ctx.noNewKeyring) {
     addOp(child, selinuxKeyOp(proc.selinuxLabel, host));
     child.add('KEYRING', [s(`_ses.${ctx.id}`)], 'join a new session keyring');

@@ -45,11 +45,12 @@ t('a new network namespace made ahead is the init\'s own from the start', (tt) =
   const hostKeepalive = fs.readFileSync(keepalive, 'utf8').trim();
   const r = runContainer(env, (s) => {
     s.linux!.sysctl = { 'net.ipv4.tcp_keepalive_time': '4321' };
-    sh(`ls /sys/class/net; cat ${keepalive}; readlink /proc/1/ns/net`)(s);
+    sh(`ls /sys/class/net; cat ${keepalive}; readlink /proc/1/ns/net; cat /sys/class/net/lo/flags`)(s);
   });
   tt.is(r.status, 0, r.stderr);
-  const [devices, inside, ns] = r.stdout.split('\n');
+  const [devices, inside, ns, loFlags] = r.stdout.split('\n');
   tt.is(devices, 'lo');
+  tt.is(Number(loFlags) & 1, 1, 'lo is up (IFF_UP), as runc and crun leave it');
   tt.is(inside, '4321');
   tt.not(ns, nsInode('self', 'net'));
   tt.is(fs.readFileSync(keepalive, 'utf8').trim(), hostKeepalive, "the host's own value is untouched");
@@ -79,6 +80,24 @@ function userns(s: Spec): void {
   s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
 }
+
+t('lo is up in a new network namespace, with a user namespace too (the clone makes that one)', (tt) => {
+  const env = setup(tt);
+  for (const withUserns of [false, true]) {
+    const r = runContainer(env, (s) => {
+      if (withUserns) userns(s);
+      sh('cat /sys/class/net/lo/flags')(s);
+    });
+    tt.is(r.status, 0, r.stderr);
+    tt.is(Number(r.stdout.trim()) & 1, 1, `IFF_UP${withUserns ? ' (user namespace)' : ''}`);
+  }
+  // a network namespace shared with the host is left alone
+  const shared = runContainer(env, (s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+    sh('cat /sys/class/net/lo/flags')(s);
+  });
+  tt.is(shared.stdout.trim(), fs.readFileSync('/sys/class/net/lo/flags', 'utf8').trim());
+});
 
 t('user namespace: uid/gid maps written from outside, root inside maps to the host id', (tt) => {
   const env = setup(tt);

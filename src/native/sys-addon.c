@@ -377,15 +377,17 @@ static napi_value WriteFile(napi_env env, napi_callback_info info) {
 }
 
 /* The calls of one or two paths and an optional mode. */
-enum op { OP_UNLINK, OP_RMDIR, OP_MKDIR, OP_RENAME, OP_SYMLINK, OP_LINK, OP_ACCESS };
+/* OP_EXCHANGE: renameat2(RENAME_EXCHANGE), both names must exist; "rename"
+ * in errors, as node:fs would name it. */
+enum op { OP_UNLINK, OP_RMDIR, OP_MKDIR, OP_RENAME, OP_SYMLINK, OP_LINK, OP_ACCESS, OP_EXCHANGE };
 
 static napi_value path_op(napi_env env, napi_callback_info info, enum op op) {
-  static const char *names[] = {"unlink", "rmdir", "mkdir", "rename", "symlink", "link", "access"};
+  static const char *names[] = {"unlink", "rmdir", "mkdir", "rename", "symlink", "link", "access", "rename"};
   const char *name = names[op];
   struct call c;
   char a[PATH_MAX], b[PATH_MAX];
   int64_t mode = 0;
-  bool two = op == OP_RENAME || op == OP_SYMLINK || op == OP_LINK;
+  bool two = op == OP_RENAME || op == OP_SYMLINK || op == OP_LINK || op == OP_EXCHANGE;
   if (get_args(env, info, &c, two || op == OP_MKDIR ? 2 : 1)) return NULL;
   PATH_ARG(&c, 0, a, name);
   if (two) PATH_ARG(&c, 1, b, name);
@@ -396,6 +398,7 @@ static napi_value path_op(napi_env env, napi_callback_info info, enum op op) {
   case OP_RMDIR: r = rmdir(a); break;
   case OP_MKDIR: r = mkdir(a, (mode_t)mode); break;
   case OP_RENAME: r = rename(a, b); break;
+  case OP_EXCHANGE: r = renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE); break;
   case OP_SYMLINK: r = symlink(a, b); break;
   case OP_LINK: r = link(a, b); break;
   case OP_ACCESS: {
@@ -414,6 +417,7 @@ static napi_value Rmdir(napi_env env, napi_callback_info info) { return path_op(
 static napi_value Mkdir(napi_env env, napi_callback_info info) { return path_op(env, info, OP_MKDIR); }
 static napi_value Rename(napi_env env, napi_callback_info info) { return path_op(env, info, OP_RENAME); }
 static napi_value Symlink(napi_env env, napi_callback_info info) { return path_op(env, info, OP_SYMLINK); }
+static napi_value Exchange(napi_env env, napi_callback_info info) { return path_op(env, info, OP_EXCHANGE); }
 static napi_value Link(napi_env env, napi_callback_info info) { return path_op(env, info, OP_LINK); }
 static napi_value Exists(napi_env env, napi_callback_info info) { return path_op(env, info, OP_ACCESS); }
 
@@ -523,6 +527,7 @@ NAPI_MODULE_INIT() {
   set_fn(env, exports, "rmdir", Rmdir);
   set_fn(env, exports, "mkdir", Mkdir);
   set_fn(env, exports, "rename", Rename);
+  set_fn(env, exports, "exchange", Exchange);
   set_fn(env, exports, "symlink", Symlink);
   set_fn(env, exports, "link", Link);
   set_fn(env, exports, "exists", Exists);

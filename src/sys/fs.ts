@@ -90,6 +90,7 @@ export interface SysAddon {
   rmdir(path: string): void;
   mkdir(path: string, mode: number): void;
   rename(from: string, to: string): void;
+  exchange(a: string, b: string): void;
   symlink(target: string, path: string): void;
   link(from: string, to: string): void;
   exists(path: string): boolean;
@@ -235,3 +236,9 @@ export const waitRead: ((fd: number, maxBytes: number) => Buffer) | undefined = 
 // Wait up to timeoutMs for a fd to become readable (data, or its writer
 // gone); only with the addon, undefined otherwise.
 export const pollIn: ((fd: number, timeoutMs: number) => boolean) | undefined = loaded.addon ? (fd, ms) => loaded.addon!.pollIn(fd, ms) : undefined;
+
+// Swap two existing names atomically (renameat2 RENAME_EXCHANGE); only with
+// the addon (node:fs has no such call), undefined otherwise. Throws what
+// renameSync would, with ENOENT when either name is missing and EINVAL
+// where the filesystem cannot exchange.
+export const renameExchange: ((a: string, b: string) => void) | undefined = loaded.addon ? (a, b) => loaded.addon!.exchange(a, b) : undefined;

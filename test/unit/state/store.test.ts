@@ -43,6 +43,18 @@ test('write then read round-trips; writes are atomic renames', (t) => {
   t.deepEqual(fs.readdirSync(s.dir('c1')), ['state.json']);
 });
 
+test('a rewrite swaps a whole new file in and leaves nothing beside it', (t) => {
+  const s = tmpStore();
+  s.claim('c1');
+  s.write({ ...state('c1'), pid: 1 });
+  const file = path.join(s.dir('c1'), 'state.json');
+  const first = fs.statSync(file).ino;
+  s.write({ ...state('c1'), pid: 2 });
+  t.is(s.read('c1').pid, 2);
+  t.not(fs.statSync(file).ino, first, 'a new file, not the old one rewritten in place');
+  t.deepEqual(fs.readdirSync(s.dir('c1')), ['state.json']);
+});
+
 test('unknown id is ContainerNotFound with a hint; list skips hidden dirs', (t) => {
   const s = tmpStore();
   const e = t.throws(() => s.read('nope')) as unknown as { code: string; hint: string };

@@ -6,7 +6,7 @@ import * as nodeFs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import test from 'ava';
-import { addonFs, addonPath, loadAddon, nativeFs, type SyncFs } from '../../../src/sys/fs.js';
+import { addonFs, addonPath, loadAddon, nativeFs, renameExchange, type SyncFs } from '../../../src/sys/fs.js';
 
 // node:fs is the fallback, so it must fit the interface (a compile-time check)
 const nodeFits: SyncFs = nodeFs;
@@ -70,6 +70,19 @@ test('files: write, read, rename, unlink, and their errors', (t) => {
     outcome(() => fs.unlinkSync(`${d}/b`)),
     outcome(() => fs.writeFileSync(`${d}/nodir/a`, 'x', { mode: 0o600, flag: 'w' })),
   ]);
+});
+
+test('renameExchange swaps two names; a missing one fails as rename does', (t) => {
+  t.truthy(renameExchange);
+  const d = tempDir(t);
+  nodeFs.writeFileSync(`${d}/a`, 'new');
+  nodeFs.writeFileSync(`${d}/b`, 'old');
+  const inode = nodeFs.statSync(`${d}/a`).ino;
+  renameExchange!(`${d}/a`, `${d}/b`);
+  t.is(nodeFs.readFileSync(`${d}/b`, 'utf8'), 'new');
+  t.is(nodeFs.readFileSync(`${d}/a`, 'utf8'), 'old');
+  t.is(nodeFs.statSync(`${d}/b`).ino, inode, 'the same file, under the other name');
+  t.like(outcome(() => renameExchange!(`${d}/a`, `${d}/missing`)), { code: 'ENOENT', syscall: 'rename', path: `${d}/a`, dest: `${d}/missing` });
 });
 
 test('binary files: bytes in, a Buffer out; wx+ creates a new file for reading and writing', (t) => {

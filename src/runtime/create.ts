@@ -185,10 +185,14 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
   // Checked once the id is ours: a create that loses the race for the id
   // must not report the winner's init in "its" cgroup.
   // What was in the cgroup before us is not ours to kill if create fails.
+  // The directories create will make: where none of the container's exists
+  // yet (the usual case), there is nothing to read.
+  const planned = cg.plannedDirs();
+  const fresh = planned !== undefined && Object.values(cg.saved.paths).every((d) => planned.includes(d));
   let cgroupPidsBefore: Set<number>;
   try {
-    const pids = cg.pids();
-    for (const w of checkCgroupBeforeJoin(cg, pids)) log.warn(w);
+    const pids = fresh ? [] : cg.pids();
+    if (!fresh) for (const w of checkCgroupBeforeJoin(cg, pids)) log.warn(w);
     cgroupPidsBefore = new Set(pids);
   } catch (err) {
     store.remove(id);
@@ -215,7 +219,6 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     // The cgroup directories about to be made are recorded as ours first,
     // so that one write covers both (each rewrite of state.json costs
     // ~0.2 ms on ext4); delete copes with claimed ones that never got made.
-    const planned = cg.plannedDirs();
     if (planned) state.cgroup = { ...cg.saved, created: [...cg.saved.created, ...planned] };
     store.write(state);
     faultPoint('after-state');

@@ -82,16 +82,23 @@ static int nl_call(int fd, struct nlreq *r)
   }
 }
 
+/* An RTM_NEWLINK request for link idx; attributes may follow. */
+static struct ifinfomsg *newlink_request(struct nlreq *r, unsigned idx)
+{
+  memset(r, 0, sizeof *r);
+  r->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+  r->h.nlmsg_type = RTM_NEWLINK;
+  struct ifinfomsg *ifi = NLMSG_DATA(&r->h);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = (int) idx;
+  return ifi;
+}
+
 /* Set link idx up, in the namespace the socket was made in; 0 or an errno. */
 static int nl_link_up(int fd, unsigned idx)
 {
   struct nlreq r;
-  memset(&r, 0, sizeof r);
-  r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-  r.h.nlmsg_type = RTM_NEWLINK;
-  struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
-  ifi->ifi_family = AF_UNSPEC;
-  ifi->ifi_index = (int) idx;
+  struct ifinfomsg *ifi = newlink_request(&r, idx);
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;
   return nl_call(fd, &r);
@@ -238,12 +245,7 @@ static void move_net_devices(pid_t child)
     cur_op = d->op_index;
     save_addresses(fd, d);
     struct nlreq r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r.h.nlmsg_type = RTM_NEWLINK;
-    struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = (int) d->ifindex;
+    newlink_request(&r, d->ifindex);
     uint32_t nsfd = (uint32_t) target;
     nl_attr(&r, IFLA_NET_NS_FD, &nsfd, sizeof nsfd);
     nl_attr(&r, IFLA_IFNAME, d->name, strlen(d->name) + 1);

@@ -21,8 +21,9 @@ export interface StageProcess {
   readonly exited: Promise<number>;
   running(): boolean;
   kill(signal: NodeJS.Signals): void;
-  // Write the plan to the plan fd and close it (once; spawnStage has done
-  // so already when given the plan). The stage waits for it.
+  // Write the plan to the plan fd and close it; later calls do nothing
+  // (spawnStage has sent it already when given the plan). The stage waits
+  // for it.
   sendPlan(plan: Buffer): void;
 }
 
@@ -60,7 +61,22 @@ export async function spawnStage(o: StageSpawnOptions): Promise<StageProcess> {
   const args = [String(planFd), String(planFd + 1)];
   if (o.netnsAhead) args.push('netns');
   const bun = (globalThis as { Bun?: BunLike }).Bun;
-  const stage = bun && !o.consoleSocket ? spawnWithBun(bun, o, args) : await spawnWithNode(o, args);
+  const raw = bun && !o.consoleSocket ? spawnWithBun(bun, o, args) : await spawnWithNode(o, args);
+  // the plan goes out once; a kill before it closes our end of the pipe
+  let planSent = false;
+  const sendPlan = (plan: Buffer): void => {
+    if (planSent) return;
+    planSent = true;
+    raw.sendPlan(plan);
+  };
+  const stage: StageProcess = {
+    ...raw,
+    sendPlan,
+    kill: (signal) => {
+      sendPlan(Buffer.alloc(0));
+      raw.kill(signal);
+    },
+  };
   if (o.plan) stage.sendPlan(o.plan);
   return stage;
 }
@@ -97,10 +113,7 @@ function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): Stage
   // first, so a full socket buffer only means waiting for it briefly. A
   // stage that died at once (EPIPE) is reported by the handshake, which
   // sees the socket close without a frame, as with Node's streams.
-  let planOpen = true;
   const sendPlan = (plan: Buffer): void => {
-    if (!planOpen) return;
-    planOpen = false;
     try {
       ignoreBrokenPipe(() => writeAllNonBlocking(planFd, plan));
     } finally {
@@ -147,10 +160,7 @@ function spawnWithBun(bun: BunLike, o: StageSpawnOptions, args: string[]): Stage
     channel,
     exited,
     running: () => proc.exitCode === null && proc.signalCode === null,
-    kill: (signal) => {
-      sendPlan(Buffer.alloc(0)); // our end of the plan pipe goes with it
-      proc.kill(signal);
-    },
+    kill: (signal) => proc.kill(signal),
     sendPlan,
   };
 }
@@ -220,12 +230,7 @@ async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<Stag
     throw new RuntimeError(Codes.InitSpawn, `start the native stage ${o.init}: it could not be run`, { path: o.init, hint: SPAWN_HINT });
   }
   planStream.on('error', () => {});
-  let planOpen = true;
-  const sendPlan = (plan: Buffer): void => {
-    if (!planOpen) return;
-    planOpen = false;
-    planStream.end(plan);
-  };
+  const sendPlan = (plan: Buffer): void => void planStream.end(plan);
   const channel = new InitChannel(
     (frame) => sock.write(frame),
     () => sock.destroy(),
@@ -242,10 +247,7 @@ async function spawnWithNode(o: StageSpawnOptions, args: string[]): Promise<Stag
     channel,
     exited,
     running: () => child.exitCode === null && child.signalCode === null,
-    kill: (signal) => {
-      sendPlan(Buffer.alloc(0));
-      child.kill(signal);
-    },
+    kill: (signal) => child.kill(signal),
     sendPlan,
   };
 }

@@ -106,11 +106,12 @@ export function explain(spec: Spec, bundle: string, rootfs: string, id: string, 
   for (const op of plan.ops) {
     add({ stage, actor, op: op.name, text: opText(op), args: op.fields.map(fieldValue) });
     if (op.name === 'SECCOMP') for (const line of seccompLines(spec)) add({ stage, actor, op: 'seccomp-rule', text: line, field: '/linux/seccomp' });
-    if (op.name === 'CLONE') actor = 'init';
-    if (op.name === 'WAIT_GO') {
+    // the runtime answers the init's pid while the init goes on to WAIT_GO
+    if (op.name === 'CLONE') {
+      actor = 'init';
       const uidMap = plan.uidMap?.trim().replace(/\n/g, ', ');
       const gidMap = plan.gidMap?.trim().replace(/\n/g, ', ');
-      add({ stage, actor: 'runtime', op: 'pid', text: 'receive the init\'s pid (P frame); record it in state.json' });
+      add({ stage, actor: 'runtime', op: 'pid', text: 'receive the init\'s pid (P frame)' });
       if (plan.newUserNamespace) {
         add({ stage, actor: 'runtime', op: 'uid-map', text: `write /proc/<pid>/uid_map: ${uidMap}`, field: '/linux/uidMappings' });
         add({ stage, actor: 'runtime', op: 'gid-map', text: `write /proc/<pid>/gid_map: ${gidMap}`, field: '/linux/gidMappings' });
@@ -118,7 +119,9 @@ export function explain(spec: Spec, bundle: string, rootfs: string, id: string, 
       if (spec.process?.oomScoreAdj !== undefined) {
         add({ stage, actor: 'runtime', op: 'oom-score-adj', text: `write /proc/<pid>/oom_score_adj: ${spec.process.oomScoreAdj}`, field: '/process/oomScoreAdj' });
       }
-      add({ stage, actor: 'runtime', op: 'go', text: 'send the "creating" state to the init (G frame): it goes on' });
+    }
+    if (op.name === 'WAIT_GO') {
+      add({ stage, actor: 'runtime', op: 'go', text: 'send the "creating" state to the init (G frame): it goes on; record the pid in state.json' });
     }
     if (op.name === 'HOOKS_REQUEST') {
       hookSteps(add, stage, 'prestart', spec.hooks?.prestart);

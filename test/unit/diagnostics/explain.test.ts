@@ -61,9 +61,11 @@ test('the runtime steps sit where create runs them', (t) => {
   // runtime first: state, cgroup, writes, spawn; then stage 0 up to clone
   t.true(at('state') < at('cgroup-mkdir') && at('cgroup-mkdir') < at('cgroup-write') && at('cgroup-write') < at('spawn'));
   t.true(at('spawn') < at('EXEC_FIFO') && at('EXEC_FIFO') < at('CLONE'));
-  // the id maps are written while the init waits at WAIT_GO, before it goes on
-  t.is(ops[at('WAIT_GO') + 1], 'pid');
-  t.true(at('uid-map') > at('WAIT_GO') && at('gid-map') > at('uid-map') && at('oom-score-adj') > at('gid-map') && at('go') > at('oom-score-adj'));
+  // the runtime answers the pid (P, sent at the clone) with the id maps
+  // while the init goes on to WAIT_GO, where it waits for "go"
+  t.is(ops[at('CLONE') + 1], 'pid');
+  t.true(at('uid-map') > at('pid') && at('gid-map') > at('uid-map') && at('oom-score-adj') > at('gid-map') && at('go') > at('oom-score-adj'));
+  t.is(ops[at('WAIT_GO') + 1], 'go');
   t.true(at('go') < at('BECOME_ROOT'));
   t.regex(e.steps[at('uid-map')]!.text, /uid_map: 0 100000 65536/);
   // prestart, then createRuntime, at the init's request, before pivot_root

@@ -39,7 +39,35 @@ test('stage 0 comes first and ends with clone; the init ends with ready, hooks, 
   t.deepEqual(ops.slice(0, 3), ['PRESERVE_FDS', 'CGROUP_PROCS', 'EXEC_FIFO']);
   t.true(ops.slice(0, clone).every((n) => ['PRESERVE_FDS', 'CGROUP_PROCS', 'EXEC_FIFO', 'JOIN_NS', 'TIMENS', 'BIND_PREPARE', 'IDMAP_MOUNT'].includes(n)));
   t.deepEqual(ops.slice(-4), ['RESOLVE_EXEC', 'READY', 'HOOK', 'EXEC']);
-  t.deepEqual(ops.slice(clone + 1, clone + 4), ['SETSID', 'ATTACH_CGROUPS', 'WAIT_GO']);
+  t.deepEqual(ops.slice(clone + 1, clone + 3), ['SETSID', 'ATTACH_CGROUPS']);
+});
+
+test('the init waits for the runtime right after attaching only where it needs the runtime first', (t) => {
+  const at = (ops: string[], n: string): number => ops.indexOf(n);
+  const attach = (ops: string[]): number => at(ops, 'ATTACH_CGROUPS');
+  // no user namespace, self-attached cgroups: mounts and devices first, the
+  // state (G) before the hooks
+  const hooked = names(spec((s) => (s.hooks = { createRuntime: [{ path: '/bin/true' }], createContainer: [{ path: '/bin/true' }] })));
+  t.true(at(hooked, 'WAIT_GO') > hooked.lastIndexOf('MKNOD'));
+  t.is(at(hooked, 'WAIT_GO') + 1, at(hooked, 'HOOKS_REQUEST'));
+  t.true(at(hooked, 'UNSHARE') < at(hooked, 'WAIT_GO')); // the cgroup namespace: the init sits in its cgroup already
+  const plain = names(spec());
+  t.true(at(plain, 'WAIT_GO') > plain.lastIndexOf('MOUNT') && at(plain, 'WAIT_GO') < at(plain, 'PIVOT_ROOT'));
+  t.is(plain.filter((n) => n === 'WAIT_GO').length, 1);
+  // a new user namespace needs its maps first
+  const userns = names(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  }));
+  t.is(at(userns, 'WAIT_GO'), attach(userns) + 1);
+  // a joined one: the same wait, before BECOME_ROOT
+  const joined = names(spec((s) => s.linux!.namespaces!.push({ type: 'user', path: '/proc/1/ns/user' })));
+  t.true(at(joined, 'WAIT_GO') < at(joined, 'BECOME_ROOT') && at(joined, 'WAIT_GO') < at(joined, 'BIND_ROOTFS'));
+  // systemd moves the init into its scope on "P": nothing before that
+  const systemd = names(spec(), ctx({ cgroupProcs: [] }));
+  t.is(at(systemd, 'WAIT_GO'), at(systemd, 'SETSID') + 1);
+  t.true(at(systemd, 'WAIT_GO') < at(systemd, 'UNSHARE'));
 });
 
 test('the order of the setup follows runc: mounts, devices, hooks, pivot, then process settings', (t) => {

@@ -94,12 +94,13 @@ export function explain(spec: Spec, bundle: string, rootfs: string, id: string, 
   rt('validate', `read ${bundle}/config.json; check it against the runtime-spec schema and runt's rules`);
   rt('plan', `compile the plan: ${plan.ops.length} operations for the native stage`);
   rt('state', `claim the id: mkdir ${dry.stateDir}, write state.json (before any other side effect)`);
+  if (opts.consoleSocket) rt('console', `connect to the console socket ${opts.consoleSocket}`, '/process/terminal');
+  rt('spawn', `spawn ${opts.initBinary} with the sync socket on fd ${dry.syncFd}; it waits for its plan`);
   for (const d of cg.mkdirs) rt('cgroup-mkdir', `create cgroup ${d}`, '/linux/cgroupsPath');
   for (const d of new Set(Object.values(cg.paths))) if (!cg.mkdirs.includes(d)) rt('cgroup-join', `use the existing cgroup ${d}`, '/linux/cgroupsPath');
   if (cg.mode === 'v2') rt('cgroup-controllers', `enable the available controllers in cgroup.subtree_control of each ancestor of ${cg.paths.unified}`);
+  rt('send-plan', `send the plan on fd ${dry.planFd}: the native stage goes on while the limits are written`);
   for (const w of cg.writes) rt('cgroup-write', `write ${JSON.stringify(w.value)} to ${w.path}`, w.field);
-  if (opts.consoleSocket) rt('console', `connect to the console socket ${opts.consoleSocket}`, '/process/terminal');
-  rt('spawn', `spawn ${opts.initBinary} with the plan on fd ${dry.planFd} and the sync socket on fd ${dry.syncFd}`);
 
   let stage: Stage = 'create';
   let actor: Actor = 'stage0';

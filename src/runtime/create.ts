@@ -1,6 +1,7 @@
-// `create` (and the first half of `run`): validate everything, then claim the
-// id, make the cgroup, spawn the native stage with the plan and walk it
-// through the handshake. Any failure rolls back all of it.
+// `create` (and the first half of `run`): start the native stage (it waits
+// for its plan), validate everything, then claim the id, make the cgroup,
+// send the stage its plan and walk it through the handshake. Any failure
+// rolls back all of it.
 
 import { fs } from '../sys/fs.js';
 import type net from 'node:net';
@@ -18,7 +19,7 @@ import { encodePlan } from '../plan/encode.js';
 import type { Plan } from '../plan/types.js';
 import { readConfig, resolveRootfs } from '../spec/load.js';
 import { checkConfigSchema, formatSchemaIssue } from '../spec/schema.js';
-import { compilePlan, type CgroupMountInfo } from '../spec/to-plan.js';
+import { compilePlan, netnsAheadFor, type CgroupMountInfo } from '../spec/to-plan.js';
 import type { Spec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
 import { ociState } from '../state/oci.js';
@@ -50,12 +51,15 @@ export interface Created {
 // The native stage; the lookup lives in native-stage.ts, shared with exec.
 export const initBinary = findInitBinary;
 
+// onRead: called with config.json as read, before any check of it
 export async function loadValidSpec(
   bundleArg: string,
   opts: { consoleSocket: boolean; detached: boolean },
   log?: { phase(name: string): void },
+  onRead?: (raw: unknown) => void,
 ): Promise<{ spec: Spec; bundle: string; rootfs: string }> {
   const { bundle, raw } = readConfig(bundleArg);
+  onRead?.(raw);
   log?.phase('validate');
   const issues = await checkConfigSchema(raw);
   if (issues.length) {
@@ -144,8 +148,49 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
       hint: `pick another id, or remove the old container with \`runt delete --force ${id}\``,
     });
   }
+  // The native stage starts as soon as config.json is read: its exec and
+  // the network namespace it makes ahead (1-2 ms together) then overlap the
+  // schema check, the plan and the cgroups instead of following them. It
+  // only waits for its plan until then, and ends on an empty one: a create
+  // refused before it gets its plan ends it (below). With a console socket
+  // it starts where it always did, once the socket is connected.
+  let ahead: Promise<StageProcess> | undefined;
+  const startAhead = (raw: unknown): void => {
+    if (opts.consoleSocket) return;
+    try {
+      ahead = spawnStage({ init: initBinary(), preserveFds: opts.preserveFds, netnsAhead: netnsAheadFor(raw) });
+    } catch (err) {
+      ahead = Promise.reject(err);
+    }
+    ahead.catch(() => {}); // awaited where the stage is needed
+  };
+  try {
+    return await createWithStage(store, id, opts, log, startAhead, () => ahead);
+  } catch (err) {
+    await endStage(ahead);
+    throw err;
+  }
+}
+
+// Kill a stage started ahead and wait (briefly) until it is gone; a no-op
+// for one the failed create's rollback has ended already.
+async function endStage(ahead: Promise<StageProcess> | undefined): Promise<void> {
+  const stage = await ahead?.catch(() => undefined);
+  if (!stage) return;
+  if (stage.running()) stage.kill('SIGKILL');
+  await Promise.race([stage.exited.catch(() => 0), new Promise((r) => setTimeout(r, 2000))]);
+}
+
+async function createWithStage(
+  store: StateStore,
+  id: string,
+  opts: CreateOptions,
+  log: Logger,
+  startAhead: (raw: unknown) => void,
+  ahead: () => Promise<StageProcess> | undefined,
+): Promise<Created> {
   log.phase('load');
-  const { spec, bundle, rootfs } = await loadValidSpec(opts.bundle, { consoleSocket: !!opts.consoleSocket, detached: opts.detach }, log);
+  const { spec, bundle, rootfs } = await loadValidSpec(opts.bundle, { consoleSocket: !!opts.consoleSocket, detached: opts.detach }, log, startAhead);
   log.phase('plan');
   const layout = readHostLayout();
   const cg = await openCgroupManager(layout, resolveCgroupsPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup), id);
@@ -222,13 +267,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     if (planned) state.cgroup = { ...cg.saved, created: [...cg.saved.created, ...planned] };
     store.write(state);
     faultPoint('after-state');
-    // The native stage starts before the cgroups are made and waits for its
-    // plan; meanwhile it makes the network namespace (plan.netnsAhead), the
-    // dearest part of the init's clone.
+    // The native stage (started ahead, when there is no console socket)
+    // waits for its plan while the cgroups are made; meanwhile it makes the
+    // network namespace (plan.netnsAhead), the dearest part of the clone.
     log.phase('spawn');
     if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
-    log.debug('spawn native stage', { binary: init, ops: plan.ops.length });
-    stage0 = await spawnStage({ init, preserveFds: preserved, netnsAhead: plan.netnsAhead, consoleSocket: consoleSock });
+    log.debug('native stage', { binary: init, ops: plan.ops.length, startedAhead: ahead() ? 1 : 0 });
+    stage0 = await (ahead() ?? spawnStage({ init, preserveFds: preserved, netnsAhead: plan.netnsAhead, consoleSocket: consoleSock }));
     channel = stage0.channel;
     log.phase('cgroup');
     cg.create();
@@ -238,8 +283,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions, lo
     // another creator of a parent, or a manager without a plan)
     if (!planned || !sameList(recorded, cg.saved.created)) store.write(state);
     faultPoint('after-cgroup');
-    for (const w of cg.apply(spec.linux?.resources, { linuxDevicePaths: (spec.linux?.devices ?? []).map((d) => d.path) })) log.warn(w);
+    // The limits are written while the native stage clones the init and
+    // the init mounts: until "G", which the handshake sends only after
+    // this, it runs nothing but runt-init's own steps, and the plan puts
+    // its wait for G before anything the limits govern (device nodes, a
+    // mount of a device; to-plan.ts goFirst).
     stage0.sendPlan(encoded);
+    for (const w of cg.apply(spec.linux?.resources, { linuxDevicePaths: (spec.linux?.devices ?? []).map((d) => d.path) })) log.warn(w);
     faultPoint('after-spawn');
     // the native stage's phases, timed by the frames it sends: P (cloned),
     // H (hooks wanted), R (ready)

@@ -265,6 +265,11 @@ function cgroupMount(m: MountCtx, mount: Mount, dest: string, index: number): vo
   }
 }
 
+function isBindMount(mount: Mount): boolean {
+  const opts = mount.options ?? [];
+  return mount.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+}
+
 function compileMounts(m: MountCtx): boolean {
   let devMounted = false;
   const userNs = m.inUserNs;
@@ -276,8 +281,7 @@ function compileMounts(m: MountCtx): boolean {
     }
     if (dest === '/dev') devMounted = true;
     const opts = mount.options ?? [];
-    const isBind = mount.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
-    if (isBind) {
+    if (isBindMount(mount)) {
       const src = path.resolve(m.ctx.bundle, mount.source!);
       bindMount(m, src, dest, index, mount);
     } else if (mount.type === 'cgroup') {
@@ -345,6 +349,23 @@ function hostIdOf(id: number, maps: { containerID: number; hostID: number; size:
   return m ? m.hostID + (id - m.containerID) : 0;
 }
 
+// Whether the native stage may make the container's network namespace
+// before its plan comes (Plan.netnsAhead): a new one, with no user
+// namespace, no namespace joined by path and no network device to move
+// (those want the namespace made by the clone). create.ts asks as soon as
+// config.json is read, before the schema check, so the spec may be anything
+// here; runt-init checks the plan again at the clone.
+export function netnsAheadFor(spec: unknown): boolean {
+  const linux = (spec as { linux?: { namespaces?: unknown; netDevices?: unknown } } | null)?.linux;
+  const namespaces = Array.isArray(linux?.namespaces) ? (linux.namespaces as ({ type?: unknown; path?: unknown } | null)[]) : [];
+  const devices = linux?.netDevices;
+  return (
+    namespaces.some((n) => n?.type === 'network' && !n.path) &&
+    !namespaces.some((n) => n?.type === 'user' || !!n?.path) &&
+    !(devices && typeof devices === 'object' && Object.keys(devices).length > 0)
+  );
+}
+
 export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const stage0 = new PlanBuilder();
   const prepare = new PlanBuilder(); // host-side mount preparation, before the joins
@@ -409,10 +430,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   // What the init needs from the runtime's answer to "P" ("G"): in a user
   // namespace, its uid/gid maps; in a cgroup that someone else moves it
   // into (systemd: no procs files to attach itself), that move, before a
-  // cgroup namespace or any mount. Otherwise only the hooks and READY need
-  // it (the state it carries), so the init waits just before them and does
-  // its mounts while the runtime records the pid (~0.3 ms of a create).
-  const goFirst = !!userNs || ctx.cgroupProcs.length === 0;
+  // cgroup namespace or any mount. G also means the cgroup limits are
+  // written (create.ts writes them while the init starts), the devices
+  // rules among them: they must govern its mknods and any mount of a
+  // device (a non-bind mount with a path as its source). Otherwise the
+  // init waits only after its other mounts, which overlap the runtime's
+  // limits and its answer to P (~0.7 ms of a create).
+  const goFirst = !!userNs || ctx.cgroupProcs.length === 0 || (spec.mounts ?? []).some((mnt) => !isBindMount(mnt) && mnt.type !== 'cgroup' && !!mnt.source?.startsWith('/'));
   const waitGo = (): void => child.add('WAIT_GO', [], newUserNs ? 'wait for the runtime to write the uid/gid maps' : 'wait for the runtime');
   if (goFirst) waitGo();
   // runc: do not keep the CPU pinning of the runtime that started us; the
@@ -433,9 +457,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   child.add('ROOT_PROPAGATION', [i(rootProp)], `set propagation of / to ${linux.rootfsPropagation ?? 'rslave'}`);
   child.add('BIND_ROOTFS', [s(ctx.rootfs)], `bind mount the rootfs ${ctx.rootfs} onto itself`);
   const devMounted = compileMounts(m);
+  if (!goFirst) waitGo();
   if (devMounted) compileDevices(m);
   else if (linux.devices?.length) warnings.push('linux.devices are created only when /dev is mounted (as runc does); none was');
-  if (!goFirst) waitGo();
   const hooks = spec.hooks ?? {};
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) {
     child.add('HOOKS_REQUEST', [], 'let the runtime run the prestart and createRuntime hooks');
@@ -507,6 +531,6 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     newUserNamespace: newUserNs,
     uidMap: newUserNs ? formatIdMap(linux.uidMappings ?? []) : undefined,
     gidMap: newUserNs ? formatIdMap(linux.gidMappings ?? []) : undefined,
-    netnsAhead: (cloneFlags & CLONE.NEWNET) !== 0 && (cloneFlags & CLONE.NEWUSER) === 0 && !stage0.ops.some((o) => o.name === 'JOIN_NS' || o.name === 'NET_DEVICE'),
+    netnsAhead: netnsAheadFor(spec),
   };
 }

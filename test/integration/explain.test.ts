@@ -29,9 +29,9 @@ t('text: the steps in create\'s order, and nothing is touched', (tt) => {
   tt.regex(out, new RegExp(`^runt explain: what \`runt create ${id}\` would do with ${b} \\(dry run: nothing was done\\)`));
   const order = [
     `mkdir ${path.join(env.root, id)}`,
+    'spawn ',
     'create cgroup ',
     'pids.max',
-    'spawn ',
     'create the exec fifo',
     'clone the init into new namespaces',
     'write /proc/<pid>/uid_map: 0 100000 65536',

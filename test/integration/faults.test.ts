@@ -326,3 +326,52 @@ t('pid reuse: kill and delete never signal a live process that is not the contai
   tt.false(isGone(stranger.pid!), 'still alive after delete --force');
   tt.deepEqual(waitNoLeftovers({ root: env.root, ids: [c2.id] }), []);
 });
+
+// The processes running a given executable (by /proc/<pid>/exe), zombies aside.
+function runningExe(exe: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${name}/exe`) !== exe) continue;
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') pids.push(Number(name));
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+t('a create refused after its native stage started (schema, semantics, a limit the kernel refuses) ends the stage: no process of it is left', (tt) => {
+  const env = setup(tt);
+  // a copy of runt-init of this test's own: every process running it is one
+  // this test started
+  const init = path.join(env.tmp, 'runt-init-copy');
+  fs.copyFileSync(path.join(path.dirname(RUNT), 'runt-init'), init);
+  fs.chmodSync(init, 0o755);
+  const cases: [string, (s: Spec) => void, RegExp][] = [
+    ['schema', (s) => ((s.linux!.namespaces as unknown as { type: string }[])[0] = { type: 'bogus' }), /\/linux\/namespaces\/0\/type/],
+    ['semantics', (s) => s.mounts!.push({ destination: '/', type: 'tmpfs', source: 'tmpfs' }), /a mount on \/ would hide the rootfs/],
+    ['cgroup limit', (s) => (s.linux!.resources = { cpu: { cpus: '999' } }), /cpuset\.cpus/],
+  ];
+  for (const [what, mutate, message] of cases) {
+    const id = uniqueId();
+    const b = env.bundle((s) => {
+      s.process!.args = ['sleep', '100'];
+      s.linux!.cgroupsPath = `/${id}`;
+      mutate(s);
+    });
+    const r = env.runt(['create', '--bundle', b, id], { env: { ...process.env, RUNT_INIT: init } });
+    tt.is(r.status, 1, `${what}: ${r.stderr}`);
+    tt.regex(errorLine(r.stderr), message, what);
+    // the stage is gone when create returns; its netns helper a moment later
+    let left = runningExe(init);
+    for (let i = 0; i < 100 && left.length; i++) {
+      spawnSync('sleep', ['0.02']);
+      left = runningExe(init);
+    }
+    tt.deepEqual(left, [], `${what}: processes of the native stage left`);
+    tt.deepEqual(leftovers({ root: env.root, ids: [id] }), [], what);
+  }
+});

@@ -58,9 +58,9 @@ test('the runtime steps sit where create runs them', (t) => {
   const e = explain(s, '/b', '/b/rootfs', 'c1', dry(s), { initBinary: '/bin/runt-init', pidFile: '/tmp/pid' });
   const ops = e.steps.map((x) => x.op);
   const at = (op: string): number => ops.indexOf(op);
-  // runtime first: state, cgroup, writes, spawn; then stage 0 up to clone
-  t.true(at('state') < at('cgroup-mkdir') && at('cgroup-mkdir') < at('cgroup-write') && at('cgroup-write') < at('spawn'));
-  t.true(at('spawn') < at('EXEC_FIFO') && at('EXEC_FIFO') < at('CLONE'));
+  // runtime first: state, spawn, cgroup, the plan, the limits; then stage 0 up to clone
+  t.true(at('state') < at('spawn') && at('spawn') < at('cgroup-mkdir') && at('cgroup-mkdir') < at('send-plan') && at('send-plan') < at('cgroup-write'));
+  t.true(at('cgroup-write') < at('EXEC_FIFO') && at('EXEC_FIFO') < at('CLONE'));
   // the runtime answers the pid (P, sent at the clone) with the id maps
   // while the init goes on to WAIT_GO, where it waits for "go"
   t.is(ops[at('CLONE') + 1], 'pid');

@@ -45,15 +45,23 @@ test('stage 0 comes first and ends with clone; the init ends with ready, hooks, 
 test('the init waits for the runtime right after attaching only where it needs the runtime first', (t) => {
   const at = (ops: string[], n: string): number => ops.indexOf(n);
   const attach = (ops: string[]): number => at(ops, 'ATTACH_CGROUPS');
-  // no user namespace, self-attached cgroups: mounts and devices first, the
-  // state (G) before the hooks
+  // no user namespace, self-attached cgroups: the mounts first; G (and the
+  // cgroup limits it stands for, devices rules included) before the first
+  // device node and the hooks
   const hooked = names(spec((s) => (s.hooks = { createRuntime: [{ path: '/bin/true' }], createContainer: [{ path: '/bin/true' }] })));
-  t.true(at(hooked, 'WAIT_GO') > hooked.lastIndexOf('MKNOD'));
-  t.is(at(hooked, 'WAIT_GO') + 1, at(hooked, 'HOOKS_REQUEST'));
+  t.true(at(hooked, 'WAIT_GO') > hooked.lastIndexOf('MOUNT'));
+  t.is(at(hooked, 'WAIT_GO') + 1, at(hooked, 'MKNOD'));
+  t.true(at(hooked, 'WAIT_GO') < at(hooked, 'HOOKS_REQUEST'));
   t.true(at(hooked, 'UNSHARE') < at(hooked, 'WAIT_GO')); // the cgroup namespace: the init sits in its cgroup already
   const plain = names(spec());
-  t.true(at(plain, 'WAIT_GO') > plain.lastIndexOf('MOUNT') && at(plain, 'WAIT_GO') < at(plain, 'PIVOT_ROOT'));
   t.is(plain.filter((n) => n === 'WAIT_GO').length, 1);
+  t.true(at(plain, 'WAIT_GO') > plain.lastIndexOf('MOUNT') && at(plain, 'WAIT_GO') < at(plain, 'MKNOD'));
+  // a mount of a device is governed by the devices rules: G first
+  const blockDev = names(spec((s) => s.mounts!.push({ destination: '/data', type: 'ext4', source: '/dev/vdb1' })));
+  t.is(at(blockDev, 'WAIT_GO'), attach(blockDev) + 1);
+  // binds of files and devices open nothing
+  const binds = names(spec((s) => s.mounts!.push({ destination: '/data', type: 'none', source: '/srv', options: ['rbind'] })));
+  t.true(at(binds, 'WAIT_GO') > binds.lastIndexOf('MOUNT'));
   // a new user namespace needs its maps first
   const userns = names(spec((s) => {
     s.linux!.namespaces!.push({ type: 'user' });

@@ -91,11 +91,19 @@ export function explain(spec: Spec, bundle: string, rootfs: string, id: string, 
   const plan = dry.plan;
   const cg = dry.cgroup;
 
-  rt('validate', `read ${bundle}/config.json; check it against the runtime-spec schema and runt's rules`);
+  // without a console socket the native stage starts once config.json is
+  // read (create.ts), and is ended if the config is refused
+  const spawn = (): void =>
+    rt('spawn', `spawn ${opts.initBinary} with the sync socket on fd ${dry.syncFd}; it waits for its plan${plan.netnsAhead ? ' and meanwhile makes the network namespace' : ''}`);
+  rt('read', `read ${bundle}/config.json`);
+  if (!opts.consoleSocket) spawn();
+  rt('validate', `check config.json against the runtime-spec schema and runt's rules`);
   rt('plan', `compile the plan: ${plan.ops.length} operations for the native stage`);
-  rt('state', `claim the id: mkdir ${dry.stateDir}, write state.json (before any other side effect)`);
-  if (opts.consoleSocket) rt('console', `connect to the console socket ${opts.consoleSocket}`, '/process/terminal');
-  rt('spawn', `spawn ${opts.initBinary} with the sync socket on fd ${dry.syncFd}; it waits for its plan`);
+  rt('state', `claim the id: mkdir ${dry.stateDir}, write state.json`);
+  if (opts.consoleSocket) {
+    rt('console', `connect to the console socket ${opts.consoleSocket}`, '/process/terminal');
+    spawn();
+  }
   for (const d of cg.mkdirs) rt('cgroup-mkdir', `create cgroup ${d}`, '/linux/cgroupsPath');
   for (const d of new Set(Object.values(cg.paths))) if (!cg.mkdirs.includes(d)) rt('cgroup-join', `use the existing cgroup ${d}`, '/linux/cgroupsPath');
   if (cg.mode === 'v2') rt('cgroup-controllers', `enable the available controllers in cgroup.subtree_control of each ancestor of ${cg.paths.unified}`);

@@ -28,8 +28,8 @@ t('text: the steps in create\'s order, and nothing is touched', (tt) => {
   const out = r.stdout;
   tt.regex(out, new RegExp(`^runt explain: what \`runt create ${id}\` would do with ${b} \\(dry run: nothing was done\\)`));
   const order = [
-    `mkdir ${path.join(env.root, id)}`,
     'spawn ',
+    `mkdir ${path.join(env.root, id)}`,
     'create cgroup ',
     'pids.max',
     'create the exec fifo',

@@ -58,8 +58,14 @@ test('the runtime steps sit where create runs them', (t) => {
   const e = explain(s, '/b', '/b/rootfs', 'c1', dry(s), { initBinary: '/bin/runt-init', pidFile: '/tmp/pid' });
   const ops = e.steps.map((x) => x.op);
   const at = (op: string): number => ops.indexOf(op);
-  // runtime first: state, spawn, cgroup, the plan, the limits; then stage 0 up to clone
-  t.true(at('state') < at('spawn') && at('spawn') < at('cgroup-mkdir') && at('cgroup-mkdir') < at('send-plan') && at('send-plan') < at('cgroup-write'));
+  // runtime first: the stage starts once config.json is read, then the
+  // checks, state, cgroup, the plan, the limits; then stage 0 up to clone
+  t.true(at('read') < at('spawn') && at('spawn') < at('validate') && at('validate') < at('state'));
+  t.true(at('state') < at('cgroup-mkdir') && at('cgroup-mkdir') < at('send-plan') && at('send-plan') < at('cgroup-write'));
+  // with a console socket the stage starts once the socket is connected
+  const withConsole = explain(s, '/b', '/b/rootfs', 'c1', dry(s), { initBinary: '/bin/runt-init', consoleSocket: '/tmp/c.sock' }).steps.map((x) => x.op);
+  t.true(withConsole.indexOf('state') < withConsole.indexOf('console') && withConsole.indexOf('console') < withConsole.indexOf('spawn'));
+  t.is(withConsole.filter((op) => op === 'spawn').length, 1);
   t.true(at('cgroup-write') < at('EXEC_FIFO') && at('EXEC_FIFO') < at('CLONE'));
   // the runtime answers the pid (P, sent at the clone) with the id maps
   // while the init goes on to WAIT_GO, where it waits for "go"

@@ -61,14 +61,17 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
     if (force && err instanceof RuntimeError && err.code === Codes.ContainerNotFound) return;
     throw err;
   }
+  let removed = false;
   try {
-    await deleteLocked(store, id, force, log);
+    removed = await deleteLocked(store, id, force, log);
   } finally {
-    release();
+    // the lock went with the state directory
+    if (!removed) release();
   }
 }
 
-async function deleteLocked(store: StateStore, id: string, force: boolean, log: Logger): Promise<void> {
+// true once the state directory (and the lock in it) is gone
+async function deleteLocked(store: StateStore, id: string, force: boolean, log: Logger): Promise<boolean> {
   let st: ContainerState;
   try {
     st = store.read(id);
@@ -77,15 +80,13 @@ async function deleteLocked(store: StateStore, id: string, force: boolean, log: 
     // an unknown id is success for --force, as in runc (engines retry
     // delete --force after a failed create and must not see an error)
     if (force && err instanceof RuntimeError && err.code === Codes.ContainerNotFound) {
-      if (store.exists(id)) store.remove(id);
-      return;
+      return store.remove(id);
     }
     // a state.json that cannot be parsed (written by something else): with
     // --force remove what we can, which is the state; the hint promises it
     if (force && err instanceof RuntimeError && err.code === Codes.StateCorrupt) {
       log.warn(`${err.message}: removing its state directory only`);
-      store.remove(id);
-      return;
+      return store.remove(id);
     }
     throw err;
   }
@@ -128,5 +129,5 @@ async function deleteLocked(store: StateStore, id: string, force: boolean, log: 
     }
   }
   log.phase('state');
-  store.remove(id);
+  return store.remove(id);
 }

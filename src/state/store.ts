@@ -231,16 +231,13 @@ export class StateStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw fromSystemError(Codes.StateWrite, `remove state of container "${id}"`, err, { path: dir });
     }
-    // what a state directory holds; anything else (a temporary file of a
-    // process killed while writing) is left to the recursive removal
-    for (const name of STATE_FILES) {
-      try {
-        fs.unlinkSync(`${grave}/${name}`);
-      } catch {
-        // not there
-      }
-    }
+    // what the directory holds (state.json, the lock, the exec fifo until
+    // start, a temporary file of a writer killed mid-write): listed rather
+    // than tried by name, as a missing file's error costs more than the
+    // listing; anything unexpected (a directory) is left to the recursive
+    // removal
     try {
+      for (const name of fs.readdirSync(grave)) fs.unlinkSync(`${grave}/${name}`);
       fs.rmdirSync(grave);
     } catch {
       fs.rmSync(grave, { recursive: true, force: true });
@@ -248,8 +245,6 @@ export class StateStore {
     return true;
   }
 }
-
-const STATE_FILES = ['state.json', 'lock', 'exec.fifo'];
 
 // Swap tmp in for file and remove what was file; false where there is no
 // file yet (the first write) or no exchange (no addon, or a filesystem

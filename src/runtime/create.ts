@@ -195,8 +195,9 @@ async function createWithStage(
   const layout = readHostLayout();
   const cg = await openCgroupManager(layout, resolveCgroupsPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup), id);
 
-  // The plan is computed before any side effect: a config that cannot be
-  // compiled leaves nothing behind.
+  // The plan is computed before any side effect (the stage started ahead
+  // only waits, and is ended on failure): a config that cannot be compiled
+  // leaves nothing behind.
   const preserved = opts.preserveFds;
   const consoleFd = opts.consoleSocket ? stageConsoleFd(preserved) : undefined;
   // seccomp BPF, LSM and resctrl facts: still before any side effect
@@ -219,7 +220,9 @@ async function createWithStage(
   });
   for (const w of plan.warnings) log.warn(w);
   const encoded = encodePlan(plan);
-  const init = initBinary();
+  // the binary, for a stage not started ahead (startAhead looked it up
+  // already; a failed start surfaces at the spawn phase)
+  const init = ahead() ? '' : initBinary();
 
   // ---- side effects start here; everything below is undone on failure
   log.phase('state');
@@ -272,7 +275,7 @@ async function createWithStage(
     // network namespace (plan.netnsAhead), the dearest part of the clone.
     log.phase('spawn');
     if (opts.consoleSocket) consoleSock = await connectUnix(opts.consoleSocket);
-    log.debug('native stage', { binary: init, ops: plan.ops.length, startedAhead: ahead() ? 1 : 0 });
+    log.debug('native stage', { binary: init || 'started ahead', ops: plan.ops.length });
     stage0 = await (ahead() ?? spawnStage({ init, preserveFds: preserved, netnsAhead: plan.netnsAhead, consoleSocket: consoleSock }));
     channel = stage0.channel;
     log.phase('cgroup');
